@@ -1,0 +1,33 @@
+/* security: what a sandboxed process may do once it runs: the seccomp
+ * filter (libseccomp), the capability sets (libcap), no_new_privs and
+ * rlimits. Each function acts on the calling process and is meant to be
+ * called in the sandbox's child just before exec, in this order:
+ * sbx_rlimits_apply, sbx_caps_apply, sbx_no_new_privs_set,
+ * sbx_seccomp_load (the filter goes last: it blocks calls the others need). */
+#ifndef SANDBOXCTL_SECURITY_H
+#define SANDBOXCTL_SECURITY_H
+
+#include "sandboxctl/error.h"
+#include "sandboxctl/spec.h"
+
+/* RLIMIT_FSIZE = file_size, RLIMIT_NOFILE = open_files, RLIMIT_CORE = 0. */
+int sbx_rlimits_apply(const struct sbx_spec *spec, sbx_error **err);
+
+/* Keep only spec->security.capabilities: drop the rest from the bounding
+ * set, clear ambient and inheritable, set effective = permitted = kept. */
+int sbx_caps_apply(const struct sbx_spec *spec, sbx_error **err);
+
+/* prctl(PR_SET_NO_NEW_PRIVS, 1). */
+int sbx_no_new_privs_set(sbx_error **err);
+
+/* Build the filter of spec->security (default, strict, none or a file, plus
+ * syscalls.deny / syscalls.allow) and load it into the calling process.
+ * Blocked calls fail with EPERM; foreign architectures are rejected. */
+int sbx_seccomp_load(const struct sbx_spec *spec, sbx_error **err);
+
+/* Check that a capability or syscall name is known on this host; used by
+ * profile validation. Return 0 if known, -EINVAL (with err) if not. */
+int sbx_capability_check_name(const char *name, sbx_error **err);
+int sbx_syscall_check_name(const char *name, sbx_error **err);
+
+#endif

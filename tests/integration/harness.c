@@ -1,0 +1,190 @@
+/* harness: run the real binary with a timeout and capture its output. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+const char *sbx_test_binary(void)
+{
+        const char *p = getenv("SANDBOXCTL");
+        return p && *p ? p : "sandboxctl";
+}
+
+const char *sbx_test_source_path(const char *rel)
+{
+        static char buf[4096];
+        const char *root = getenv("SBX_SOURCE_ROOT");
+        snprintf(buf, sizeof(buf), "%s/%s", root && *root ? root : ".", rel);
+        return buf;
+}
+
+bool sbx_test_must_run(void)
+{
+        const char *v = getenv("SBX_TESTS_MUST_RUN");
+        return v && strcmp(v, "1") == 0;
+}
+
+void sbx_test_require(bool missing, const char *reason)
+{
+        if (!missing)
+                return;
+        if (sbx_test_must_run()) {
+                fprintf(stderr, "FAIL: required but missing: %s (SBX_TESTS_MUST_RUN=1)\n", reason);
+                exit(1);
+        }
+        printf("SKIP: %s\n", reason);
+        exit(77);
+}
+
+static double now_s(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct buf {
+        char *data;
+        size_t len;
+};
+
+static void buf_read(int fd, struct buf *b, bool *open)
+{
+        char tmp[65536];
+        ssize_t n = read(fd, tmp, sizeof(tmp));
+        if (n <= 0) {
+                if (n == 0 || (errno != EINTR && errno != EAGAIN))
+                        *open = false;
+                return;
+        }
+        char *p = realloc(b->data, b->len + (size_t)n + 1);
+        if (!p)
+                abort();
+        memcpy(p + b->len, tmp, (size_t)n);
+        b->data = p;
+        b->len += (size_t)n;
+        b->data[b->len] = '\0';
+}
+
+static void child_exec(char *const argv[], int in_fd, int out_fd, int err_fd)
+{
+        setpgid(0, 0);
+        dup2(in_fd, 0);
+        dup2(out_fd, 1);
+        dup2(err_fd, 2);
+        closefrom(3);
+        signal(SIGPIPE, SIG_DFL);
+        execvp(argv[0], argv);
+        fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+}
+
+static void pump(int out_r, int err_r, pid_t pid, double timeout_s, struct run_result *ret,
+                 struct buf *out, struct buf *err)
+{
+        bool out_open = true, err_open = true;
+        double deadline = now_s() + timeout_s;
+        while (out_open || err_open) {
+                double left = deadline - now_s();
+                if (left <= 0) {
+                        kill(-pid, SIGKILL);
+                        kill(pid, SIGKILL);
+                        ret->timed_out = true;
+                        break;
+                }
+                struct pollfd p[2] = { { out_open ? out_r : -1, POLLIN, 0 },
+                                       { err_open ? err_r : -1, POLLIN, 0 } };
+                int n = poll(p, 2, (int)(left * 1000) + 1);
+                if (n < 0 && errno != EINTR)
+                        break;
+                if (p[0].revents)
+                        buf_read(out_r, out, &out_open);
+                if (p[1].revents)
+                        buf_read(err_r, err, &err_open);
+        }
+}
+
+int sbx_test_run(char *const argv[], const char *input, double timeout_s, struct run_result *ret)
+{
+        int in[2], out[2], err[2];
+        memset(ret, 0, sizeof(*ret));
+        if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+                return -errno;
+        double start = now_s();
+        pid_t pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0)
+                child_exec(argv, in[0], out[1], err[1]);
+        close(in[0]);
+        close(out[1]);
+        close(err[1]);
+        if (input) {
+                signal(SIGPIPE, SIG_IGN);
+                ssize_t w = write(in[1], input, strlen(input));
+                (void)w;
+        }
+        close(in[1]);
+        struct buf o = { 0 }, e = { 0 };
+        pump(out[0], err[0], pid, timeout_s, ret, &o, &e);
+        close(out[0]);
+        close(err[0]);
+        if (ret->timed_out)
+                kill(-pid, SIGKILL);
+        while (waitpid(pid, &ret->status, 0) < 0 && errno == EINTR)
+                ;
+        ret->seconds = now_s() - start;
+        ret->out = o.data ? o.data : strdup("");
+        ret->err = e.data ? e.data : strdup("");
+        if (ret->timed_out)
+                ret->exit_code = -1;
+        else if (WIFEXITED(ret->status))
+                ret->exit_code = WEXITSTATUS(ret->status);
+        else
+                ret->exit_code = 128 + WTERMSIG(ret->status);
+        return 0;
+}
+
+int sbx_test_run_sbx(double timeout_s, struct run_result *ret, ...)
+{
+        char *argv[256];
+        size_t n = 0;
+        argv[n++] = (char *)sbx_test_binary();
+        va_list ap;
+        va_start(ap, ret);
+        const char *a;
+        while ((a = va_arg(ap, const char *)) && n < 255)
+                argv[n++] = (char *)a;
+        va_end(ap);
+        argv[n] = NULL;
+        return sbx_test_run(argv, NULL, timeout_s, ret);
+}
+
+void sbx_test_result_free(struct run_result *r)
+{
+        free(r->out);
+        free(r->err);
+        r->out = r->err = NULL;
+}
+
+int sbx_test_main(int argc, char **argv, unsigned needs)
+{
+        if (needs & SBX_NEED_ROOT)
+                sbx_test_require(geteuid() != 0, "needs root (run the suite as root)");
+        struct criterion_test_set *tests = criterion_initialize();
+        int result = 0;
+        if (criterion_handle_args(argc, argv, true))
+                result = !criterion_run_all_tests(tests);
+        criterion_finalize(tests);
+        return result;
+}
