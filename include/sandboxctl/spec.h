@@ -133,11 +133,16 @@ struct sbx_watch {
         uint64_t debounce_ms;
         char *rebuild; /* shell command, NULL = none */
         enum sbx_reload_mode reload;
-        int reload_signal; /* for SBX_RELOAD_SIGNAL */
+        int reload_signal;           /* for SBX_RELOAD_SIGNAL */
+        uint64_t rebuild_timeout_ms; /* default 5 min */
+        uint64_t healthy_after_ms;   /* default 2 s */
+        struct sbx_strv artifacts;   /* kept from the last good build */
+        bool gitignore;              /* honour .gitignore files, default true */
 };
 
 struct sbx_checkpoint {
-        uint32_t keep; /* snapshots kept, 0 = unlimited */
+        uint32_t keep;  /* snapshots kept, 0 = unlimited */
+        bool workspace; /* snapshot the workspace too, default true */
 };
 
 struct sbx_spec {
@@ -167,8 +172,13 @@ int sbx_spec_dup(const struct sbx_spec *spec, struct sbx_spec **ret, sbx_error *
  * paths; unique env keys). Used after command-line overrides. */
 int sbx_spec_validate(const struct sbx_spec *spec, sbx_error **err);
 
-/* The fully resolved spec as a JSON object text (pretty when `pretty`). */
+/* The fully resolved spec as a JSON object text (pretty when `pretty`).
+ * Keys and values are those of the YAML schema, with units written in their
+ * canonical form ("128M", "300s", "50%"), so the output is itself a valid
+ * profile (JSON is YAML). */
 int sbx_spec_to_json(const struct sbx_spec *spec, bool pretty, char **ret_json, sbx_error **err);
+/* The same, as YAML text (libyaml emitter). */
+int sbx_spec_to_yaml(const struct sbx_spec *spec, char **ret_yaml, sbx_error **err);
 
 /* Enum <-> string, as written in profiles ("strict", "rw", "none", ...). */
 const char *sbx_isolation_level_to_string(enum sbx_isolation_level v);
