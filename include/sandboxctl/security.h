@@ -25,6 +25,11 @@ int sbx_no_new_privs_set(sbx_error **err);
  * Blocked calls fail with EPERM; foreign architectures are rejected. */
 int sbx_seccomp_load(const struct sbx_spec *spec, sbx_error **err);
 
+/* Write the filter sbx_seccomp_load() would load to fd, as raw BPF
+ * (seccomp_export_bpf) or, when pfc, as libseccomp's readable pseudo filter
+ * code. Mode `none` writes nothing. */
+int sbx_seccomp_export(const struct sbx_spec *spec, int fd, bool pfc, sbx_error **err);
+
 /* Check that a capability or syscall name is known on this host; used by
  * profile validation. Return 0 if known, -EINVAL (with err) if not. */
 int sbx_capability_check_name(const char *name, sbx_error **err);

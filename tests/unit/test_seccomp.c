@@ -1,8 +1,65 @@
-/* Tests of the seccomp module. */
+/* Tests of the seccomp module: every filter is loaded in a forked child,
+ * which reports each call's result ("name ok" or "name ERRNO") on its
+ * stdout; the parent compares the whole report. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "sandboxctl/security.h"
+#include "sec_child.h"
+
+#define STRV(...)                                                     \
+        ((struct sbx_strv){ .items = (char *[]){ __VA_ARGS__, NULL }, \
+                            .n = sizeof((char *[]){ __VA_ARGS__ }) / sizeof(char *) })
+
+static struct sbx_spec make_spec(enum sbx_seccomp_mode mode, enum sbx_isolation_level level)
+{
+        struct sbx_spec s = { 0 };
+        s.security.seccomp = mode;
+        s.isolation.level = level;
+        return s;
+}
+
+/* Load the filter of spec in the child; exit 100 if that fails. */
+static void child_load(const struct sbx_spec *spec)
+{
+        sbx_error *e = NULL;
+        if (sbx_seccomp_load(spec, &e) < 0) {
+                sec_report("load failed: %s", e ? e->message : "?");
+                _exit(100);
+        }
+}
+
+static void assert_exit0(const struct sec_child_result *res)
+{
+        cr_assert_neq(res->status, -1, "child timed out; output: %s", res->out);
+        cr_assert(WIFEXITED(res->status) && WEXITSTATUS(res->status) == 0,
+                  "child status 0x%x; output: %s", res->status, res->out);
+}
+
+static void assert_sigsys(const struct sec_child_result *res)
+{
+        cr_assert_neq(res->status, -1, "child timed out; output: %s", res->out);
+        cr_assert(WIFSIGNALED(res->status), "child was not killed (status 0x%x); output: %s",
+                  res->status, res->out);
+        cr_assert_eq(WTERMSIG(res->status), SIGSYS, "killed by signal %d, not SIGSYS",
+                     WTERMSIG(res->status));
+}
+
+/* ---- names ---- */
 
 Test(seccomp_names, known_syscalls)
 {
@@ -19,4 +76,232 @@ Test(seccomp_names, unknown_syscall_rejected)
         cr_assert_eq(e->code, EINVAL);
         cr_assert_str_eq(e->message, "unknown syscall 'foo'");
         cr_assert_eq(sbx_syscall_check_name("", NULL), -EINVAL);
+}
+
+/* ---- default mode ---- */
+
+static int open_pty(void)
+{
+        int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0)
+                return -1;
+        return m;
+}
+
+static void report_tty_ioctls(int fd)
+{
+        char c = 'x';
+        struct winsize ws;
+        char sel = 0; /* TIOCLINUX subcode 0: a harmless one, still refused */
+
+        sec_report_call("TIOCSTI", ioctl(fd, TIOCSTI, &c));
+        /* junk in the high half of cmd must not get past the filter */
+        sec_report_call("TIOCSTI-hi", syscall(SYS_ioctl, fd, (1UL << 32) | TIOCSTI, &c));
+        sec_report_call("TIOCLINUX", ioctl(fd, TIOCLINUX, &sel));
+        sec_report_call("TIOCGWINSZ", ioctl(fd, TIOCGWINSZ, &ws));
+}
+
+static int child_default_blocked(void *arg)
+{
+        const struct sbx_spec *spec = arg;
+        int pty = open_pty();
+        if (pty < 0) {
+                sec_report("openpt failed");
+                return 1;
+        }
+        pid_t pid = getpid();
+        child_load(spec);
+        sec_report_call("mount", mount("none", "/nonexistent/sbx", "tmpfs", 0, NULL));
+        sec_report_call("umount2", umount2("/nonexistent/sbx", 0));
+        sec_report_call("pivot_root", syscall(SYS_pivot_root, "/nonexistent", "/nonexistent"));
+        sec_report_call("bpf", syscall(SYS_bpf, 0, NULL, 0));
+        sec_report_call("keyctl", syscall(SYS_keyctl, 0, 0, 0, 0, 0));
+        sec_report_call("perf_event_open", syscall(SYS_perf_event_open, NULL, 0, -1, -1, 0));
+        sec_report_call("userfaultfd", syscall(SYS_userfaultfd, 0));
+        sec_report_call("init_module", syscall(SYS_init_module, NULL, 0, ""));
+        sec_report_call("io_uring_setup", syscall(SYS_io_uring_setup, 1, NULL));
+        sec_report_call("open_by_handle_at", syscall(SYS_open_by_handle_at, -1, NULL, 0));
+        sec_report_call("clock_settime", syscall(SYS_clock_settime, CLOCK_REALTIME, NULL));
+        report_tty_ioctls(pty);
+        sec_report_call("personality-query", personality(0xffffffff));
+        sec_report_call("personality-linux", personality(PER_LINUX));
+        sec_report_call("personality-norandom", personality(ADDR_NO_RANDOMIZE));
+        sec_report_call("personality-hi", syscall(SYS_personality, (1UL << 32) | PER_LINUX));
+        sec_report("getpid %s", getpid() == pid ? "same" : "differs");
+        return 0;
+}
+
+static const char default_blocked_expected[] = "mount EPERM\n"
+                                               "umount2 EPERM\n"
+                                               "pivot_root EPERM\n"
+                                               "bpf EPERM\n"
+                                               "keyctl EPERM\n"
+                                               "perf_event_open EPERM\n"
+                                               "userfaultfd EPERM\n"
+                                               "init_module EPERM\n"
+                                               "io_uring_setup EPERM\n"
+                                               "open_by_handle_at EPERM\n"
+                                               "clock_settime EPERM\n"
+                                               "TIOCSTI EPERM\n"
+                                               "TIOCSTI-hi EPERM\n"
+                                               "TIOCLINUX EPERM\n"
+                                               "TIOCGWINSZ ok\n"
+                                               "personality-query ok\n"
+                                               "personality-linux ok\n"
+                                               "personality-norandom EPERM\n"
+                                               "personality-hi ok\n"
+                                               "getpid same\n";
+
+Test(seccomp_default, blocks_the_listed_calls_with_eperm)
+{
+        struct sbx_spec spec = make_spec(SBX_SECCOMP_DEFAULT, SBX_ISOLATION_MEDIUM);
+        struct sec_child_result res;
+        sec_run_child(child_default_blocked, &spec, &res);
+        assert_exit0(&res);
+        cr_assert_str_eq(res.out, default_blocked_expected);
+}
+
+static int child_status(void *arg)
+{
+        child_load(arg);
+        FILE *f = fopen("/proc/self/status", "re");
+        char line[256];
+        while (f && fgets(line, sizeof(line), f)) {
+                if (strncmp(line, "Seccomp:", 8) == 0 || strncmp(line, "NoNewPrivs:", 11) == 0)
+                        sec_report("%.*s", (int)strcspn(line, "\n"), line);
+        }
+        return 0;
+}
+
+Test(seccomp_default, filter_mode_and_no_new_privs)
+{
+        struct sbx_spec spec = make_spec(SBX_SECCOMP_DEFAULT, SBX_ISOLATION_MEDIUM);
+        struct sec_child_result res;
+        sec_run_child(child_status, &spec, &res);
+        assert_exit0(&res);
+        cr_assert_str_eq(res.out, "NoNewPrivs:\t1\nSeccomp:\t2\n");
+}
+
+Test(seccomp_none, loads_nothing)
+{
+        struct sbx_spec spec = make_spec(SBX_SECCOMP_NONE, SBX_ISOLATION_MEDIUM);
+        struct sec_child_result res;
+        sec_run_child(child_status, &spec, &res);
+        assert_exit0(&res);
+        cr_assert_str_eq(res.out, "NoNewPrivs:\t0\nSeccomp:\t0\n");
+}
+
+static int child_medium_allows_ns(void *arg)
+{
+        child_load(arg);
+        sec_report_call("ptrace", syscall(SYS_ptrace, PTRACE_TRACEME, 0, NULL, NULL));
+        sec_report_call("clone3", syscall(SYS_clone3, NULL, 0));
+        return 0;
+}
+
+Test(seccomp_default, medium_level_keeps_ptrace_and_clone3)
+{
+        struct sbx_spec spec = make_spec(SBX_SECCOMP_DEFAULT, SBX_ISOLATION_MEDIUM);
+        struct sec_child_result res;
+        sec_run_child(child_medium_allows_ns, &spec, &res);
+        assert_exit0(&res);
+        /* clone3(NULL, 0) reaches the kernel, which rejects the size */
+        cr_assert_str_eq(res.out, "ptrace ok\nclone3 EINVAL\n");
+}
+
+static int child_strict_level(void *arg)
+{
+        child_load(arg);
+        sec_report_call("unshare-user", unshare(CLONE_NEWUSER));
+        sec_report_call("unshare-user-hi", syscall(SYS_unshare, CLONE_NEWUSER | (1UL << 40)));
+        sec_report_call("clone-user", syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0));
+        sec_report_call("clone3", syscall(SYS_clone3, NULL, 0));
+        sec_report_call("setns", setns(-1, 0));
+        sec_report_call("ptrace", syscall(SYS_ptrace, PTRACE_TRACEME, 0, NULL, NULL));
+        pid_t pid = fork();
+        if (pid == 0)
+                _exit(7);
+        int st = 0;
+        waitpid(pid, &st, 0);
+        sec_report("fork %s", pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 7 ? "ok" : "bad");
+        return 0;
+}
+
+Test(seccomp_default, strict_level_blocks_user_namespaces)
+{
+        struct sbx_spec spec = make_spec(SBX_SECCOMP_DEFAULT, SBX_ISOLATION_STRICT);
+        struct sec_child_result res;
+        sec_run_child(child_strict_level, &spec, &res);
+        assert_exit0(&res);
+        cr_assert_str_eq(res.out, "unshare-user EPERM\n"
+                                  "unshare-user-hi EPERM\n"
+                                  "clone-user EPERM\n"
+                                  "clone3 ENOSYS\n"
+                                  "setns EPERM\n"
+                                  "ptrace EPERM\n"
+                                  "fork ok\n");
+}
+
+/* ---- foreign architectures ---- */
+
+#ifndef __X32_SYSCALL_BIT
+#define __X32_SYSCALL_BIT 0x40000000
+#endif
+
+static int child_x32(void *arg)
+{
+        if (arg)
+                child_load(arg);
+        sec_report_call("x32-getpid", syscall(__X32_SYSCALL_BIT | SYS_getpid));
+        return 0;
+}
+
+Test(seccomp_arch, x32_syscall_kills_with_sigsys)
+{
+        struct sbx_spec spec = make_spec(SBX_SECCOMP_DEFAULT, SBX_ISOLATION_MEDIUM);
+        struct sec_child_result res;
+        sec_run_child(child_x32, &spec, &res);
+        assert_sigsys(&res);
+        cr_assert_str_eq(res.out, "");
+}
+
+static long i386_getpid(void)
+{
+        long ret = 20; /* __NR_getpid on i386 */
+        __asm__ volatile("int $0x80" : "+a"(ret) : : "memory");
+        return ret;
+}
+
+static int child_i386(void *arg)
+{
+        if (arg)
+                child_load(arg);
+        long r = i386_getpid();
+        sec_report("i386-getpid %s", r == getpid() ? "ok" : "bad");
+        return 0;
+}
+
+Test(seccomp_arch, i386_int80_kills_with_sigsys)
+{
+        struct sec_child_result res;
+        sec_run_child(child_i386, NULL, &res); /* can this host run i386 calls at all? */
+        if (res.status == -1 || !WIFEXITED(res.status) || strcmp(res.out, "i386-getpid ok\n"))
+                cr_skip_test("this kernel does not run i386 system calls (no IA32 emulation)");
+
+        struct sbx_spec spec = make_spec(SBX_SECCOMP_DEFAULT, SBX_ISOLATION_MEDIUM);
+        sec_run_child(child_i386, &spec, &res);
+        assert_sigsys(&res);
+        cr_assert_str_eq(res.out, "");
+}
+
+Test(seccomp_arch, i386_int80_kills_under_strict_too)
+{
+        struct sec_child_result res;
+        sec_run_child(child_i386, NULL, &res);
+        if (res.status == -1 || !WIFEXITED(res.status) || strcmp(res.out, "i386-getpid ok\n"))
+                cr_skip_test("this kernel does not run i386 system calls (no IA32 emulation)");
+
+        struct sbx_spec spec = make_spec(SBX_SECCOMP_STRICT, SBX_ISOLATION_STRICT);
+        sec_run_child(child_i386, &spec, &res);
+        assert_sigsys(&res);
 }
