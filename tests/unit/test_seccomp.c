@@ -305,3 +305,346 @@ Test(seccomp_arch, i386_int80_kills_under_strict_too)
         sec_run_child(child_i386, &spec, &res);
         assert_sigsys(&res);
 }
+
+/* ---- strict mode ---- */
+
+static int child_strict_calls(void *arg)
+{
+        child_load(arg);
+        sec_report_call("unshare-user", unshare(CLONE_NEWUSER));
+        sec_report_call("unshare-ns", unshare(CLONE_NEWNS));
+        sec_report_call("socket-packet", socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));
+        sec_report_call("socket-netlink", socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0));
+        sec_report_call("socket-packet-hi", syscall(SYS_socket, (1UL << 32) | AF_PACKET,
+                                                    SOCK_RAW | SOCK_CLOEXEC, 0));
+        sec_report_call("socket-inet", socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        sec_report_call("socket-inet6", socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+        sec_report_call("socket-unix", socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        sec_report_call("mount", mount("none", "/nonexistent/sbx", "tmpfs", 0, NULL));
+        sec_report_call("clone-ns", syscall(SYS_clone, CLONE_NEWNET | SIGCHLD, 0, 0, 0, 0));
+        sec_report_call("clone3", syscall(SYS_clone3, NULL, 0));
+        sec_report_call("setns", setns(-1, 0));
+        sec_report_call("ptrace", syscall(SYS_ptrace, PTRACE_TRACEME, 0, NULL, NULL));
+        sec_report_call("getppid", syscall(SYS_getppid));
+        return 0;
+}
+
+Test(seccomp_strict, allow_list_denies_the_rest)
+{
+        struct sbx_spec spec = make_spec(SBX_SECCOMP_STRICT, SBX_ISOLATION_STRICT);
+        struct sec_child_result res;
+        sec_run_child(child_strict_calls, &spec, &res);
+        assert_exit0(&res);
+        cr_assert_str_eq(res.out, "unshare-user EPERM\n"
+                                  "unshare-ns EPERM\n"
+                                  "socket-packet EPERM\n"
+                                  "socket-netlink EPERM\n"
+                                  "socket-packet-hi EPERM\n"
+                                  "socket-inet ok\n"
+                                  "socket-inet6 ok\n"
+                                  "socket-unix ok\n"
+                                  "mount EPERM\n"
+                                  "clone-ns EPERM\n"
+                                  "clone3 ENOSYS\n"
+                                  "setns EPERM\n"
+                                  "ptrace EPERM\n"
+                                  "getppid ok\n");
+}
+
+Test(seccomp_strict, tty_injection_denied_other_ioctls_work)
+{
+        struct sbx_spec spec = make_spec(SBX_SECCOMP_STRICT, SBX_ISOLATION_STRICT);
+        struct sec_child_result res;
+        sec_run_child(child_default_blocked, &spec, &res);
+        assert_exit0(&res);
+        /* same report as default mode: everything listed there is off the
+         * allow-list, the ioctl and personality rules are the same */
+        cr_assert_str_eq(res.out, default_blocked_expected);
+}
+
+struct exec_args {
+        const struct sbx_spec *spec;
+        char *const *argv;
+        char *const *envp;
+};
+
+static int child_exec(void *arg)
+{
+        const struct exec_args *a = arg;
+        child_load(a->spec);
+        execve(a->argv[0], a->argv, a->envp);
+        sec_report("execve %s: %s", a->argv[0], strerror(errno));
+        return 127;
+}
+
+static void run_strict(char *const *argv, char *const *envp, struct sec_child_result *res)
+{
+        struct sbx_spec spec = make_spec(SBX_SECCOMP_STRICT, SBX_ISOLATION_STRICT);
+        struct exec_args a = { &spec, argv, envp };
+        if (access(argv[0], X_OK) < 0)
+                cr_skip_test("%s is not installed", argv[0]);
+        sec_run_child(child_exec, &a, res);
+}
+
+static char *const plain_env[] = { "PATH=/usr/bin:/bin", "A=1", NULL };
+
+Test(seccomp_strict, runs_a_shell)
+{
+        struct sec_child_result res;
+        run_strict((char *const[]){ "/bin/sh", "-c", "echo ok", NULL }, plain_env, &res);
+        assert_exit0(&res);
+        cr_assert_str_eq(res.out, "ok\n");
+}
+
+Test(seccomp_strict, runs_env)
+{
+        struct sec_child_result res;
+        run_strict((char *const[]){ "/usr/bin/env", NULL }, (char *const[]){ "A=1", NULL },
+                   &res);
+        assert_exit0(&res);
+        cr_assert_str_eq(res.out, "A=1\n");
+}
+
+Test(seccomp_strict, runs_busybox_pipeline)
+{
+        struct sec_child_result res;
+        run_strict((char *const[]){ "/bin/busybox", "sh", "-c",
+                                    "echo $((6*7)) | busybox tr 4 x; busybox ls /proc/self/fd >/dev/null",
+                                    NULL },
+                   plain_env, &res);
+        assert_exit0(&res);
+        cr_assert_str_eq(res.out, "x2\n");
+}
+
+Test(seccomp_strict, runs_python)
+{
+        struct sec_child_result res;
+        run_strict((char *const[]){ "/usr/bin/python3", "-c",
+                                    "import subprocess, json, socket, threading;"
+                                    "print(json.dumps(subprocess.run(['echo', 'hi'], "
+                                    "capture_output=True, text=True).stdout))",
+                                    NULL },
+                   plain_env, &res);
+        assert_exit0(&res);
+        cr_assert_str_eq(res.out, "\"hi\\n\"\n");
+}
+
+Test(seccomp_strict, runs_make_and_gcc)
+{
+        char dir[] = "/tmp/sbx-seccomp-XXXXXX";
+        cr_assert_not_null(mkdtemp(dir));
+        char script[512];
+        snprintf(script, sizeof(script),
+                 "cd %s && printf 'int main(void){return 3;}\\n' > t.c && "
+                 "printf 't: t.c\\n\\tgcc -O1 -o t t.c\\n' > Makefile && make -s && "
+                 "{ ./t; echo $?; }; rm -f t t.c Makefile",
+                 dir);
+        struct sec_child_result res;
+        if (access("/usr/bin/make", X_OK) < 0 || access("/usr/bin/gcc", X_OK) < 0) {
+                rmdir(dir);
+                cr_skip_test("make or gcc is not installed");
+        }
+        run_strict((char *const[]){ "/bin/sh", "-c", script, NULL }, plain_env, &res);
+        rmdir(dir);
+        assert_exit0(&res);
+        cr_assert_str_eq(res.out, "3\n");
+}
+
+/* ---- syscalls.allow / syscalls.deny ---- */
+
+static int child_lists(void *arg)
+{
+        child_load(arg);
+        sec_report_call("umount2", umount2("/nonexistent/sbx", 0));
+        sec_report_call("getppid", syscall(SYS_getppid));
+        sec_report_call("uname", syscall(SYS_uname, NULL));
+        sec_report_call("socket-netlink", socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0));
+        return 0;
+}
+
+Test(seccomp_lists, default_mode_allow_and_deny)
+{
+        struct sbx_spec spec = make_spec(SBX_SECCOMP_DEFAULT, SBX_ISOLATION_MEDIUM);
+        spec.security.syscalls_allow = STRV("umount2", "uname");
+        spec.security.syscalls_deny = STRV("getppid", "uname");
+        struct sec_child_result res;
+        sec_run_child(child_lists, &spec, &res);
+        assert_exit0(&res);
+        /* umount2 allowed: the kernel answers; uname in both: deny wins */
+        cr_assert_str_eq(res.out, "umount2 ENOENT\ngetppid EPERM\nuname EPERM\n"
+                                  "socket-netlink ok\n");
+}
+
+Test(seccomp_lists, strict_mode_allow_widens_and_deny_narrows)
+{
+        struct sbx_spec spec = make_spec(SBX_SECCOMP_STRICT, SBX_ISOLATION_STRICT);
+        spec.security.syscalls_allow = STRV("umount2", "socket");
+        spec.security.syscalls_deny = STRV("getppid");
+        struct sec_child_result res;
+        sec_run_child(child_lists, &spec, &res);
+        assert_exit0(&res);
+        /* allowing socket lifts its family filter too */
+        cr_assert_str_eq(res.out, "umount2 ENOENT\ngetppid EPERM\nuname EFAULT\n"
+                                  "socket-netlink ok\n");
+}
+
+Test(seccomp_lists, unknown_name_is_an_error)
+{
+        struct sbx_spec spec = make_spec(SBX_SECCOMP_DEFAULT, SBX_ISOLATION_MEDIUM);
+        spec.security.syscalls_deny = STRV("getpid", "nosuchcall");
+        sbx_autoerror e = NULL;
+        cr_assert_eq(sbx_seccomp_export(&spec, -1, true, &e), -EINVAL);
+        cr_assert_str_eq(e->message, "syscalls.deny: unknown syscall 'nosuchcall'");
+}
+
+/* ---- file mode ---- */
+
+static char *write_policy(const char *text)
+{
+        char *path = strdup("/tmp/sbx-seccomp-policy-XXXXXX");
+        cr_assert_not_null(path);
+        int fd = mkostemp(path, O_CLOEXEC);
+        cr_assert_geq(fd, 0);
+        cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+        close(fd);
+        return path;
+}
+
+static int child_file(void *arg)
+{
+        child_load(arg);
+        sec_report_call("getppid", syscall(SYS_getppid));
+        sec_report_call("umount2", umount2("/nonexistent/sbx", 0));
+        sec_report_call("getuid", syscall(SYS_getuid));
+        return 0;
+}
+
+static void run_file(const char *text, struct sec_child_result *res)
+{
+        char *path = write_policy(text);
+        struct sbx_spec spec = make_spec(SBX_SECCOMP_FILE, SBX_ISOLATION_MEDIUM);
+        spec.security.seccomp_file = path;
+        sec_run_child(child_file, &spec, res);
+        unlink(path);
+        free(path);
+}
+
+Test(seccomp_file, default_allow_with_denials)
+{
+        struct sec_child_result res;
+        run_file("# a policy\n"
+                 "default allow\n"
+                 "deny getppid   # no parent\n"
+                 "\n"
+                 "  umount2\n",
+                 &res);
+        assert_exit0(&res);
+        cr_assert_str_eq(res.out, "getppid EPERM\numount2 EPERM\ngetuid ok\n");
+}
+
+Test(seccomp_file, default_deny_with_allowances)
+{
+        struct sec_child_result res;
+        /* deny wins inside the file too: getuid is both allowed and denied */
+        run_file("allow write\n"
+                 "allow exit_group\n"
+                 "getppid\n"
+                 "allow getuid\n"
+                 "deny getuid\n"
+                 "default deny\n",
+                 &res);
+        assert_exit0(&res);
+        cr_assert_str_eq(res.out, "getppid ok\numount2 EPERM\ngetuid EPERM\n");
+}
+
+/* The message must be the policy path followed by expected_tail. */
+static void assert_file_error(const char *text, const char *expected_tail)
+{
+        char *path = write_policy(text);
+        struct sbx_spec spec = make_spec(SBX_SECCOMP_FILE, SBX_ISOLATION_MEDIUM);
+        spec.security.seccomp_file = path;
+        sbx_autoerror e = NULL;
+        char expected[512];
+        int r = sbx_seccomp_export(&spec, -1, true, &e);
+        snprintf(expected, sizeof(expected), "%s%s", path, expected_tail);
+        unlink(path);
+        free(path);
+        cr_assert_eq(r, -EINVAL);
+        cr_assert_not_null(e);
+        cr_assert_eq(e->code, EINVAL);
+        cr_assert_str_eq(e->message, expected);
+}
+
+Test(seccomp_file, errors_name_file_and_line)
+{
+        assert_file_error("default allow\n\ndeny nosuchcall\n", ":3: unknown syscall 'nosuchcall'");
+        assert_file_error("default allow\npermit read\n",
+                          ":2: unknown action 'permit' (expected allow, deny or default)");
+        assert_file_error("default maybe\n", ":1: 'default' takes allow or deny, not 'maybe'");
+        assert_file_error("default allow\n# c\ndefault deny\n",
+                          ":3: second 'default' line (first at line 1)");
+        assert_file_error("default allow\ndeny read write\n", ":2: too many words");
+        assert_file_error("default allow\ndeny\n", ":2: 'deny' needs a value");
+        assert_file_error("deny read\n", ": no 'default allow' or 'default deny' line");
+        assert_file_error("", ": no 'default allow' or 'default deny' line");
+}
+
+Test(seccomp_file, missing_file)
+{
+        struct sbx_spec spec = make_spec(SBX_SECCOMP_FILE, SBX_ISOLATION_MEDIUM);
+        spec.security.seccomp_file = "/nonexistent/policy";
+        sbx_autoerror e = NULL;
+        cr_assert_eq(sbx_seccomp_load(&spec, &e), -ENOENT);
+        cr_assert_str_eq(e->message, "open /nonexistent/policy: No such file or directory");
+}
+
+/* ---- export ---- */
+
+static char *export_text(const struct sbx_spec *spec, bool pfc, size_t *ret_len)
+{
+        char path[] = "/tmp/sbx-seccomp-export-XXXXXX";
+        int fd = mkostemp(path, O_CLOEXEC);
+        cr_assert_geq(fd, 0);
+        unlink(path);
+        sbx_autoerror e = NULL;
+        cr_assert_eq(sbx_seccomp_export(spec, fd, pfc, &e), 0, "%s", e ? e->message : "");
+        off_t size = lseek(fd, 0, SEEK_END);
+        char *out = calloc(1, (size_t)size + 1);
+        cr_assert_eq(pread(fd, out, (size_t)size, 0), size);
+        close(fd);
+        *ret_len = (size_t)size;
+        return out;
+}
+
+Test(seccomp_export, pfc_shows_the_rules)
+{
+        struct sbx_spec spec = make_spec(SBX_SECCOMP_DEFAULT, SBX_ISOLATION_MEDIUM);
+        size_t len;
+        char *pfc = export_text(&spec, true, &len);
+        cr_assert(strstr(pfc, "# filter for syscall \"mount\""), "%s", pfc);
+        cr_assert(strstr(pfc, "action ERRNO(1);"));
+        cr_assert(strstr(pfc, "# default action\n  action ALLOW;"));
+        cr_assert(strstr(pfc, "# invalid architecture action\naction KILL_PROCESS;"), "%s", pfc);
+        cr_assert_null(strstr(pfc, "# filter for syscall \"getpid\""));
+        free(pfc);
+}
+
+Test(seccomp_export, bpf_is_a_program)
+{
+        struct sbx_spec spec = make_spec(SBX_SECCOMP_STRICT, SBX_ISOLATION_STRICT);
+        size_t len;
+        char *bpf = export_text(&spec, false, &len);
+        cr_assert_gt(len, 0);
+        cr_assert_eq(len % 8, 0, "BPF size %zu is not a multiple of 8", len);
+        cr_assert_leq(len / 8, 4096, "BPF program of %zu instructions is too long", len / 8);
+        free(bpf);
+}
+
+Test(seccomp_export, none_writes_nothing)
+{
+        struct sbx_spec spec = make_spec(SBX_SECCOMP_NONE, SBX_ISOLATION_MEDIUM);
+        size_t len;
+        char *out = export_text(&spec, true, &len);
+        cr_assert_eq(len, 0);
+        free(out);
+}
