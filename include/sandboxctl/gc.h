@@ -1,0 +1,33 @@
+/* gc: remove what dead sandboxes left behind.
+ *
+ * A sandbox is dead when the supervisor pid in its state.json no longer
+ * exists, or exists with another start time (pid reuse). Its directory
+ * <state-dir>/<id>/ is then removed with an fd-based walk that never follows
+ * a symlink and never leaves the state dir. A directory with no readable
+ * state.json is removed once it is older than SBX_GC_GRACE_SECONDS (a
+ * supervisor that died while creating it). */
+#ifndef SANDBOXCTL_GC_H
+#define SANDBOXCTL_GC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sandboxctl/error.h"
+
+#define SBX_GC_GRACE_SECONDS 60
+
+struct sbx_gc_entry {
+        char *id;
+        char *reason;  /* why it is considered dead, or why it was kept */
+        bool dead;     /* it is a leftover */
+        bool removed;  /* and it was removed (false on --dry-run or error) */
+        char *error;   /* why removal failed, or NULL */
+};
+
+/* Examine every entry of state_dir (NULL: sbx_state_dir_default()). A
+ * missing state dir is not an error (nothing to collect). */
+int sbx_gc(const char *state_dir, bool dry_run, struct sbx_gc_entry **ret_entries, size_t *ret_n,
+           sbx_error **err);
+void sbx_gc_entries_free(struct sbx_gc_entry *entries, size_t n);
+
+#endif

@@ -1,0 +1,141 @@
+/* gc: find the state dirs of dead sandboxes and remove them. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "run-internal.h"
+#include "sandboxctl/gc.h"
+#include "sandboxctl/util.h"
+
+SBX_DEFINE_CLEANUP(DIR *, closedir)
+
+static void free_entry(struct sbx_gc_entry *e)
+{
+        free(e->id);
+        free(e->reason);
+        free(e->error);
+}
+
+void sbx_gc_entries_free(struct sbx_gc_entry *entries, size_t n)
+{
+        for (size_t i = 0; entries && i < n; i++)
+                free_entry(&entries[i]);
+        free(entries);
+}
+
+static json_t *load_state(int dfd, const char *id)
+{
+        char path[NAME_MAX + 16];
+
+        snprintf(path, sizeof(path), "%s/state.json", id);
+        sbx_autoclose int fd = openat(dfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return NULL;
+        return json_loadfd(fd, 0, NULL);
+}
+
+/* Decide whether the sandbox `id` is dead; *ret_reason says why (or why not). */
+static bool sandbox_is_dead(int dfd, const char *id, char **ret_reason)
+{
+        __attribute__((cleanup(json_decrefp))) json_t *state = load_state(dfd, id);
+        json_int_t pid = 0, start = 0;
+        struct stat st;
+        char *reason = NULL;
+        bool dead;
+
+        if (!state || json_unpack(state, "{s:I, s:I}", "pid", &pid, "pid_start_time", &start) < 0) {
+                dead = fstatat(dfd, id, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                       st.st_mtime + SBX_GC_GRACE_SECONDS < time(NULL);
+                reason = strdup(dead ? "no valid state.json" : "no valid state.json yet (being created?)");
+        } else {
+                uint64_t now_start;
+                int r = pid > 0 ? sbx_pid_start_time((pid_t)pid, &now_start, NULL) : -ESRCH;
+                dead = r == -ESRCH || (r >= 0 && now_start != (uint64_t)start);
+                if (asprintf(&reason, "supervisor pid %lld %s", (long long)pid,
+                             r == -ESRCH ? "is gone"
+                             : dead      ? "was reused by another process"
+                                         : "is running") < 0)
+                        reason = NULL;
+        }
+        *ret_reason = reason;
+        return dead;
+}
+
+static int entries_push(struct sbx_gc_entry **v, size_t *n, struct sbx_gc_entry *e, sbx_error **err)
+{
+        struct sbx_gc_entry *p = realloc(*v, (*n + 1) * sizeof(**v));
+
+        if (!p)
+                return sbx_error_errno(err, ENOMEM, "gc");
+        *v = p;
+        p[(*n)++] = *e;
+        return 0;
+}
+
+static int gc_one(int dfd, const char *id, bool dry_run, struct sbx_gc_entry *ret)
+{
+        struct sbx_gc_entry e = { .id = strdup(id) };
+
+        if (!e.id)
+                return -ENOMEM;
+        e.dead = sandbox_is_dead(dfd, id, &e.reason);
+        if (e.dead && !dry_run) {
+                sbx_autoerror err = NULL;
+                if (sbx_remove_tree_at(dfd, id, &err) < 0)
+                        e.error = strdup(err && err->message ? err->message : "remove failed");
+                else
+                        e.removed = true;
+        }
+        *ret = e;
+        return 0;
+}
+
+int sbx_gc(const char *state_dir, bool dry_run, struct sbx_gc_entry **ret_entries, size_t *ret_n,
+           sbx_error **err)
+{
+        const char *base = state_dir ? state_dir : sbx_state_dir_default();
+        struct sbx_gc_entry *v = NULL;
+        size_t n = 0;
+        int r = 0;
+
+        int dfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 && errno == ENOENT) {
+                *ret_entries = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+        if (dfd < 0)
+                return sbx_error_errno(err, errno, "open state dir %s", base);
+        __attribute__((cleanup(closedirp))) DIR *d = fdopendir(dfd);
+        if (!d) {
+                close(dfd);
+                return sbx_error_errno(err, errno, "open state dir %s", base);
+        }
+        struct dirent *de;
+        while (r >= 0 && (de = readdir(d))) {
+                /* Only sandbox dirs: never anything else that lives there. */
+                if (!sbx_sandbox_id_valid(de->d_name))
+                        continue;
+                struct sbx_gc_entry e;
+                r = gc_one(dirfd(d), de->d_name, dry_run, &e);
+                if (r < 0)
+                        r = sbx_error_errno(err, -r, "gc %s", de->d_name);
+                else if ((r = entries_push(&v, &n, &e, err)) < 0)
+                        free_entry(&e);
+        }
+        if (r < 0) {
+                sbx_gc_entries_free(v, n);
+                return r;
+        }
+        *ret_entries = v;
+        *ret_n = n;
+        return 0;
+}

@@ -1,0 +1,85 @@
+/* run-internal: what the runtime's files (runtime.c, ns.c, init.c, exec.c,
+ * statedir.c, gc.c, report.c) share and nobody else needs. */
+#ifndef SBX_RUN_INTERNAL_H
+#define SBX_RUN_INTERNAL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sandboxctl/error.h"
+#include "sandboxctl/runtime.h"
+#include "sandboxctl/spec.h"
+
+/* Messages from the sandbox (init and the command's child, before exec) to
+ * the supervisor, one write() each (smaller than PIPE_BUF, so atomic). */
+enum sbx_child_msg_kind {
+        SBX_MSG_SETUP_FAILED = 1, /* code = errno; the sandbox exits SBX_EXIT_SETUP */
+        SBX_MSG_EXEC_FAILED = 2,  /* code = errno of execve */
+        SBX_MSG_COMMAND_STATUS = 3, /* code = the command's wait status */
+};
+
+struct sbx_child_msg {
+        uint32_t kind;
+        int32_t code;
+        char step[32];
+        char message[1024];
+};
+
+/* Write one message; errors are ignored (the sandbox is about to exit). */
+void sbx_child_msg_send(int fd, enum sbx_child_msg_kind kind, const char *step, int code,
+                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* What init and the command's child need; everything is prepared by the
+ * supervisor before clone() so that the sandbox side does little work. */
+struct sbx_sandbox_ctx {
+        const struct sbx_spec *spec;
+        char *const *argv;
+        char **envp;             /* the command's environment */
+        const char *home;        /* the command's cwd and HOME */
+        const char *workspace;   /* host dir or NULL */
+        const char *scratch_dir; /* for sbx_mount_setup */
+        unsigned namespaces;     /* SBX_NS_* bits actually created */
+        int sync_fd;             /* read end: the supervisor says go */
+        int msg_fd;              /* write end: sbx_child_msg */
+};
+
+/* Signals the supervisor forwards to init, and init to the command. */
+void sbx_forwarded_signals(sigset_t *ret_set);
+
+/* ns.c: the SBX_NS_* bits to create for spec (net follows the network mode). */
+unsigned sbx_ns_for_spec(const struct sbx_spec *spec);
+/* clone3() a child in the namespaces `ns` (SBX_NS_* bits) with a pidfd.
+ * Returns the pid in the parent (and *ret_pidfd), 0 in the child. */
+pid_t sbx_ns_clone(unsigned ns, int *ret_pidfd, sbx_error **err);
+/* Map uid/gid 0 inside to the caller's euid/egid, setgroups denied. */
+int sbx_ns_write_id_maps(pid_t pid, sbx_error **err);
+/* Close every fd >= 3 except keep (may be -1). */
+int sbx_close_fds_except(int keep);
+
+/* init.c: the sandbox's pid 1. Never returns. */
+_Noreturn void sbx_init_main(const struct sbx_sandbox_ctx *ctx);
+
+/* exec.c: the command's child, forked by init. Never returns. */
+_Noreturn void sbx_exec_command(const struct sbx_sandbox_ctx *ctx);
+
+/* statedir.c */
+struct sbx_state {
+        char *base;    /* the state dir */
+        char *dir;     /* base/id */
+        char *scratch; /* base/id/scratch */
+};
+int sbx_state_create(const char *base, const struct sbx_run_config *cfg, const char *id,
+                     const struct timespec *created_at, struct sbx_state **ret_state,
+                     sbx_error **err);
+/* Remove the sandbox's state dir; frees st. */
+int sbx_state_remove(struct sbx_state *st, sbx_error **err);
+void sbx_state_free(struct sbx_state *st);
+/* Remove parentfd/name and everything below it without following symlinks
+ * or crossing onto another file system. */
+int sbx_remove_tree_at(int parentfd, const char *name, sbx_error **err);
+/* ISO 8601 UTC with milliseconds: "2024-05-01T12:00:00.123Z". */
+void sbx_format_iso8601(const struct timespec *ts, char *buf, size_t len);
+
+#endif
