@@ -14,7 +14,10 @@
 int sbx_rlimits_apply(const struct sbx_spec *spec, sbx_error **err);
 
 /* Keep only spec->security.capabilities: drop the rest from the bounding
- * set, clear ambient and inheritable, set effective = permitted = kept. */
+ * set, set effective = permitted = inheritable = ambient = kept (so that kept
+ * ones, and only those, survive execve), and lock SECBIT_NOROOT so that uid 0
+ * regains nothing on execve. Needs CAP_SETPCAP (uid 0 in the sandbox's user
+ * namespace has it). */
 int sbx_caps_apply(const struct sbx_spec *spec, sbx_error **err);
 
 /* prctl(PR_SET_NO_NEW_PRIVS, 1). */
