@@ -263,7 +263,7 @@ void sbx_cg_place_clear(struct sbx_cg_place *p)
 }
 
 /* Join path pieces with single slashes; empty pieces are skipped; the
- * result starts with '/' only if the first non-empty piece does. */
+ * result starts with '/' only if the first piece does. */
 static char *join_path(const char *const *parts, size_t n)
 {
         size_t cap = 2;
@@ -274,7 +274,7 @@ static char *join_path(const char *const *parts, size_t n)
                 return NULL;
         for (size_t i = 0; i < n; i++) {
                 const char *s = parts[i];
-                if (o != out)
+                if (i > 0)
                         s += strspn(s, "/");
                 size_t len = strlen(s);
                 while (len > 1 && s[len - 1] == '/')
