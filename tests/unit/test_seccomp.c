@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "sandboxctl/security.h"
 #include "sec_child.h"
 
@@ -650,4 +651,61 @@ Test(seccomp_export, none_writes_nothing)
         char *out = export_text(&spec, true, &len);
         cr_assert_eq(len, 0);
         free(out);
+}
+
+/* ---- the example of docs/security.md ---- */
+
+static char *doc_example(const char *marker)
+{
+        const char *root = getenv("SBX_SOURCE_ROOT");
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/docs/security.md", root ? root : SBX_SOURCE_ROOT);
+        FILE *f = fopen(path, "re");
+        cr_assert_not_null(f, "open %s: %s", path, strerror(errno));
+        char line[512];
+        char *out = NULL;
+        size_t len = 0;
+        FILE *o = open_memstream(&out, &len);
+        int state = 0; /* 0 before the marker, 1 before the fence, 2 inside */
+        while (fgets(line, sizeof(line), f) && state < 3) {
+                if (state == 0 && strstr(line, marker))
+                        state = 1;
+                else if (state == 1 && strncmp(line, "```", 3) == 0)
+                        state = 2;
+                else if (state == 2 && strncmp(line, "```", 3) == 0)
+                        state = 3;
+                else if (state == 2)
+                        fputs(line, o);
+        }
+        fclose(f);
+        fclose(o);
+        cr_assert_eq(state, 3, "no complete example '%s' in %s", marker, path);
+        return out;
+}
+
+static int child_doc_policy(void *arg)
+{
+        child_load(arg);
+        sec_report_call("ptrace", syscall(SYS_ptrace, PTRACE_TRACEME, 0, NULL, NULL));
+        sec_report_call("process_vm_readv", syscall(SYS_process_vm_readv, 0, NULL, 0, NULL, 0, 0));
+        sec_report_call("clock_settime", syscall(SYS_clock_settime, CLOCK_REALTIME, NULL));
+        sec_report_call("settimeofday", syscall(SYS_settimeofday, NULL, NULL));
+        sec_report_call("getppid", syscall(SYS_getppid));
+        return 0;
+}
+
+Test(seccomp_file, documented_example_works)
+{
+        char *text = doc_example("<!-- example: policy-file");
+        char *path = write_policy(text);
+        free(text);
+        struct sbx_spec spec = make_spec(SBX_SECCOMP_FILE, SBX_ISOLATION_MEDIUM);
+        spec.security.seccomp_file = path;
+        struct sec_child_result res;
+        sec_run_child(child_doc_policy, &spec, &res);
+        unlink(path);
+        free(path);
+        assert_exit0(&res);
+        cr_assert_str_eq(res.out, "ptrace EPERM\nprocess_vm_readv EPERM\nclock_settime EPERM\n"
+                                  "settimeofday EPERM\ngetppid ok\n");
 }
