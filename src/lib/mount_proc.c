@@ -1,6 +1,6 @@
 /* mount_proc: a fresh /proc (checked with fstatfs before it is trusted),
  * /sys read-only, the kernel knobs under /proc read-only, and the masked
- * paths of the spec covered by /dev/null or an empty read-only tmpfs. */
+ * paths of the spec covered by an empty read-only file or tmpfs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -86,7 +86,24 @@ int sbx_mnt_setup_sys(struct sbx_mnt *m, sbx_error **err)
         return sbx_mnt_bind_path("/sys", t, "/sys", true, err);
 }
 
-static int mask_one(struct sbx_mnt *m, const char *path, sbx_error **err)
+/* Masked files get an empty read-only regular file bound over them rather
+ * than /dev/null: reads see an empty file all the same, but a read-only
+ * mount does not stop writes to a device node, and a write to a masked
+ * file (/proc/sysrq-trigger) must fail, with EROFS. */
+static int mask_source(struct sbx_mnt *m, int *ret_fd, sbx_error **err)
+{
+        int fd = openat(m->scratch_fd, "masked", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0444);
+        if (fd < 0)
+                return sbx_error_errno(err, errno, "create the empty file for masking");
+        close(fd);
+        fd = openat(m->scratch_fd, "masked", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return sbx_error_errno(err, errno, "open the empty file for masking");
+        *ret_fd = fd;
+        return 0;
+}
+
+static int mask_one(struct sbx_mnt *m, int empty, const char *path, sbx_error **err)
 {
         sbx_autoclose int fd = -1;
         int r = sbx_mnt_lookup(m, path, &fd, err);
@@ -98,14 +115,20 @@ static int mask_one(struct sbx_mnt *m, const char *path, sbx_error **err)
         if (S_ISDIR(st.st_mode))
                 return sbx_mnt_fresh(fd, path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                                      "size=4k,mode=0555", err);
-        return sbx_mnt_bind_path("/dev/null", fd, path, true, err);
+        return sbx_mnt_bind_fd(empty, "an empty file", fd, path, true, err);
 }
 
 int sbx_mnt_setup_masks(struct sbx_mnt *m, sbx_error **err)
 {
         const struct sbx_strv *masked = &m->spec->filesystem.masked;
+        if (masked->n == 0)
+                return 0;
+        sbx_autoclose int empty = -1;
+        int r = mask_source(m, &empty, err);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < masked->n; i++) {
-                int r = mask_one(m, masked->items[i], err);
+                r = mask_one(m, empty, masked->items[i], err);
                 if (r < 0)
                         return sbx_error_prefix(err, r, "mask %s", masked->items[i]);
         }
