@@ -1,0 +1,166 @@
+/* test_cleanup: throwaway means throwaway. After every exit path of `run`
+ * (normal exit, signal, timeout, set-up failure, SIGKILL of sandboxctl
+ * followed by `sandboxctl gc`) no sandbox process is left, the host mount
+ * table is unchanged, the sandbox's network namespace is gone and the state
+ * dir is empty. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "run_helpers.h"
+
+TestSuite(cleanup, .init = rt_setup, .fini = rt_teardown, .timeout = 60);
+
+struct snapshot {
+        char *mountinfo;
+        char marker[64]; /* unique argument of the sandbox's background sleep */
+};
+
+static void snapshot_take(struct snapshot *s)
+{
+        s->mountinfo = rt_read_file("/proc/self/mountinfo");
+        snprintf(s->marker, sizeof(s->marker), "3600.%d%ld", (int)getpid(), (long)time(NULL));
+}
+
+/* The script starts a background `sleep <marker>` (left to the kernel to
+ * kill), prints the sandbox's netns link, then does `tail`. */
+static char *script_with(const struct snapshot *s, const char *tail)
+{
+        char *script;
+        cr_assert(asprintf(&script, "sleep %s & readlink /proc/self/ns/net; %s", s->marker, tail) >
+                  0);
+        return script;
+}
+
+static void expect_nothing_left(const struct snapshot *s, const char *netns)
+{
+        cr_expect(rt_wait_no_process_with_arg(s->marker, 5), "a sandbox process survived");
+        char *now = rt_read_file("/proc/self/mountinfo");
+        cr_expect_str_eq(now, s->mountinfo, "the host mount table changed");
+        free(now);
+        if (netns && *netns)
+                cr_expect(!rt_netns_in_use(netns), "%s is still in use", netns);
+        cr_expect(rt_state_dir_empty(), "state dir not empty");
+        free(s->mountinfo);
+}
+
+static void run_and_check(const char *tail, const char *opt, const char *optval, int code)
+{
+        struct snapshot s;
+        struct run_result r;
+        snapshot_take(&s);
+        char *script = script_with(&s, tail);
+        cr_assert_eq(rt_run_sh(&r, script, opt, optval, NULL), 0);
+        cr_expect_eq(r.exit_code, code, "exit %d; stderr: %s", r.exit_code, r.err);
+        char netns[64] = "";
+        sscanf(r.out, "%63s", netns);
+        cr_expect(strncmp(netns, "net:[", 5) == 0, "netns link: '%s'", netns);
+        expect_nothing_left(&s, netns);
+        sbx_test_result_free(&r);
+        free(script);
+}
+
+Test(cleanup, after_normal_exit)
+{
+        run_and_check("exit 0", NULL, NULL, 0);
+}
+
+Test(cleanup, after_signal)
+{
+        run_and_check("kill -KILL $$", NULL, NULL, 137);
+}
+
+Test(cleanup, after_timeout)
+{
+        run_and_check("sleep 30", "--timeout", "1s", 124);
+}
+
+Test(cleanup, after_setup_failure)
+{
+        struct snapshot s;
+        struct run_result r;
+        snapshot_take(&s);
+        cr_assert_eq(sbx_test_run_sbx(30, &r, "run", "--rootfs", "/nonexistent", "--", "sleep",
+                                      s.marker, NULL), 0);
+        cr_expect_eq(r.exit_code, 125, "stderr: %s", r.err);
+        expect_nothing_left(&s, NULL);
+        sbx_test_result_free(&r);
+}
+
+Test(cleanup, after_sigkill_of_sandboxctl_then_gc)
+{
+        struct snapshot s;
+        snapshot_take(&s);
+        char *script = script_with(&s, "echo ready; wait");
+        char *argv[] = { (char *)sbx_test_binary(), "run", "--", "sh", "-c", script, NULL };
+        int out;
+        pid_t pid = rt_spawn(argv, -1, &out);
+        char buf[256] = "";
+        cr_assert(rt_read_until(out, "ready\n", buf, sizeof(buf), 20), "no ready: %s", buf);
+        cr_assert_eq(kill(pid, SIGKILL), 0);
+        int status;
+        cr_assert(rt_wait_pid(pid, 10, &status));
+        cr_expect(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        close(out);
+        /* The sandbox dies with its supervisor (PR_SET_PDEATHSIG). */
+        cr_expect(rt_wait_no_process_with_arg(s.marker, 5), "the sandbox outlived sandboxctl");
+        cr_expect(!rt_state_dir_empty(), "the dead supervisor's state should be left for gc");
+
+        struct run_result r;
+        cr_assert_eq(sbx_test_run_sbx(30, &r, "gc", "--dry-run", NULL), 0);
+        cr_expect_eq(r.exit_code, 0);
+        cr_expect(strncmp(r.out, "would remove ", 13) == 0, "gc --dry-run: %s", r.out);
+        cr_expect(!rt_state_dir_empty());
+        sbx_test_result_free(&r);
+
+        cr_assert_eq(sbx_test_run_sbx(30, &r, "gc", NULL), 0);
+        cr_expect_eq(r.exit_code, 0, "gc stderr: %s", r.err);
+        char expected[128];
+        snprintf(expected, sizeof(expected), "(supervisor pid %d is gone)\n", (int)pid);
+        cr_expect(strncmp(r.out, "removed ", 8) == 0 && strstr(r.out, expected),
+                  "gc: %s", r.out);
+        sbx_test_result_free(&r);
+
+        char netns[64] = "";
+        sscanf(buf, "%63s", netns);
+        expect_nothing_left(&s, netns);
+        free(script);
+}
+
+Test(cleanup, gc_keeps_running_sandboxes_and_foreign_files)
+{
+        char path[512];
+        /* Not a sandbox id: gc must not touch it. */
+        snprintf(path, sizeof(path), "%s/not-a-sandbox", rt_state_dir());
+        FILE *f = fopen(path, "we");
+        cr_assert_not_null(f);
+        fclose(f);
+        char *argv[] = { (char *)sbx_test_binary(), "run", "--", "sh", "-c",
+                         "echo ready; exec sleep 30", NULL };
+        int out;
+        pid_t pid = rt_spawn(argv, -1, &out);
+        char buf[256] = "";
+        cr_assert(rt_read_until(out, "ready\n", buf, sizeof(buf), 20));
+        struct run_result r;
+        cr_assert_eq(sbx_test_run_sbx(30, &r, "gc", "--json", NULL), 0);
+        cr_expect_eq(r.exit_code, 0);
+        cr_expect(strstr(r.out, "\"dead\": false") && strstr(r.out, "is running"), "gc: %s",
+                  r.out);
+        sbx_test_result_free(&r);
+        cr_expect_eq(access(path, F_OK), 0);
+        unlink(path);
+        kill(pid, SIGTERM);
+        int status;
+        cr_assert(rt_wait_pid(pid, 10, &status));
+        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGTERM, "status 0x%x",
+                  status);
+        close(out);
+}
+
+SBX_TEST_MAIN(SBX_NEED_ROOT)
