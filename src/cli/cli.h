@@ -34,6 +34,8 @@ extern const struct cli_command cli_commands[];
 int cli_help(int argc, char **argv);
 int cli_profile(int argc, char **argv);
 int cli_version(int argc, char **argv);
+int cli_run(int argc, char **argv);
+int cli_gc(int argc, char **argv);
 
 /* The log format chosen with --log-format (hints are only printed as text). */
 enum sbx_log_format cli_log_format(void);
