@@ -626,6 +626,32 @@ static int create_v2(struct sbx_cgroup *cg, const struct sbx_limits *lim, sbx_er
         return r;
 }
 
+/* A concurrent destroy may remove the (empty) default parent between our
+ * mkdir of the parent and of the leaf: then the leaf's mkdir says ENOENT
+ * and we try again, a few times. */
+static int create_retrying(struct sbx_cgroup *cg, const struct sbx_limits *lim,
+                           sbx_error **err)
+{
+        int r = -ENOENT;
+        for (int attempt = 0; attempt < 3 && r == -ENOENT; attempt++) {
+                sbx_error *e = NULL;
+                sbx_cg_strv_free(cg->warnings);
+                cg->warnings = calloc(1, sizeof(char *));
+                if (!cg->warnings)
+                        return sbx_error_errno(err, ENOMEM, "cgroup %s", cg->id);
+                r = cg->place.v2 ? create_v2(cg, lim, &e) : create_v1(cg, lim, &e);
+                if (r == -ENOENT && attempt < 2) {
+                        sbx_error_free(e);
+                        continue;
+                }
+                if (r < 0 && err && !*err)
+                        *err = e;
+                else
+                        sbx_error_free(e);
+        }
+        return r;
+}
+
 int sbx_cgroup_create(const char *parent, const char *id, const struct sbx_spec *spec,
                       struct sbx_cgroup **ret, sbx_error **err)
 {
@@ -639,7 +665,7 @@ int sbx_cgroup_create(const char *parent, const char *id, const struct sbx_spec 
         if (r >= 0 && !cg->place.v2)
                 r = sbx_cg_libcgroup_init(err);
         if (r >= 0)
-                r = cg->place.v2 ? create_v2(cg, lim, err) : create_v1(cg, lim, err);
+                r = create_retrying(cg, lim, err);
         if (r < 0) {
                 cg->destroyed = true;
                 sbx_cgroup_free(cg);
