@@ -23,8 +23,8 @@ static const struct {
         const char *name;
         const char *target;
 } dev_links[] = {
-        { "fd", "/proc/self/fd" },        { "stdin", "/proc/self/fd/0" },
-        { "stdout", "/proc/self/fd/1" },  { "stderr", "/proc/self/fd/2" },
+        { "fd", "/proc/self/fd" },       { "stdin", "/proc/self/fd/0" },
+        { "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
         { "ptmx", "pts/ptmx" },
 };
 
@@ -78,8 +78,8 @@ static int dev_mount_pts(int dev, sbx_error **err)
         if (r < 0)
                 return r;
         /* gid= names the tty group, which may not exist in our id map. */
-        const char *opts = gid_mapped(TTY_GID) ? "newinstance,ptmxmode=0666,mode=0620,gid=5"
-                                               : "newinstance,ptmxmode=0666,mode=0620";
+        const char *opts = gid_mapped(TTY_GID) ? "newinstance,ptmxmode=0666,mode=0620,gid=5" :
+                                                 "newinstance,ptmxmode=0666,mode=0620";
         return sbx_mnt_fresh(t, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, opts, err);
 }
 

@@ -18,7 +18,7 @@ struct sbx_mnt {
         const struct sbx_mount_ctx *ctx;
         const struct sbx_spec *spec;
         int scratch_fd; /* the scratch tmpfs */
-        int root_fd;    /* the new root, O_PATH */
+        int root_fd; /* the new root, O_PATH */
         bool host_root; /* rootfs: host */
 };
 
@@ -41,19 +41,18 @@ int sbx_mnt_make_readonly(int fd, const char *what, bool recursive, sbx_error **
 
 /* Resolve `path` inside the new root, creating it (directory or empty file
  * when `file`) if missing. Error: "mount point PATH: why". */
-int sbx_mnt_target(struct sbx_mnt *m, const char *path, bool file, int *ret_fd,
-                   sbx_error **err);
+int sbx_mnt_target(struct sbx_mnt *m, const char *path, bool file, int *ret_fd, sbx_error **err);
 
 /* Resolve an existing `path` inside the new root. -ENOENT (without an
  * error object) when it does not exist. */
 int sbx_mnt_lookup(struct sbx_mnt *m, const char *path, int *ret_fd, sbx_error **err);
 
 /* Steps (each adds its own context to errors). */
-int sbx_mnt_setup_root(struct sbx_mnt *m, sbx_error **err);        /* mount_root.c */
-int sbx_mnt_setup_proc(struct sbx_mnt *m, sbx_error **err);        /* mount_proc.c */
-int sbx_mnt_setup_sys(struct sbx_mnt *m, sbx_error **err);         /* mount_proc.c */
-int sbx_mnt_setup_masks(struct sbx_mnt *m, sbx_error **err);       /* mount_proc.c */
-int sbx_mnt_setup_dev(struct sbx_mnt *m, sbx_error **err);         /* mount_dev.c */
+int sbx_mnt_setup_root(struct sbx_mnt *m, sbx_error **err); /* mount_root.c */
+int sbx_mnt_setup_proc(struct sbx_mnt *m, sbx_error **err); /* mount_proc.c */
+int sbx_mnt_setup_sys(struct sbx_mnt *m, sbx_error **err); /* mount_proc.c */
+int sbx_mnt_setup_masks(struct sbx_mnt *m, sbx_error **err); /* mount_proc.c */
+int sbx_mnt_setup_dev(struct sbx_mnt *m, sbx_error **err); /* mount_dev.c */
 
 /* The /tmp size from the spec, or `fallback` when it has no /tmp. */
 uint64_t sbx_mnt_tmp_size(const struct sbx_spec *spec, uint64_t fallback);

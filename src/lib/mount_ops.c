@@ -36,8 +36,8 @@ static unsigned long locked_flags(const char *path)
         static const struct {
                 unsigned long st, ms;
         } map[] = {
-                { ST_NOSUID, MS_NOSUID },       { ST_NODEV, MS_NODEV },
-                { ST_NOEXEC, MS_NOEXEC },       { ST_NOATIME, MS_NOATIME },
+                { ST_NOSUID, MS_NOSUID },         { ST_NODEV, MS_NODEV },
+                { ST_NOEXEC, MS_NOEXEC },         { ST_NOATIME, MS_NOATIME },
                 { ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
         };
         struct statvfs sv;

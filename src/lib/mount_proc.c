@@ -29,7 +29,8 @@ static int proc_check(struct sbx_mnt *m, sbx_error **err)
         if (fstatfs(fd, &sfs) < 0)
                 return sbx_error_errno(err, errno, "statfs /proc");
         if (sfs.f_type != PROC_SUPER_MAGIC)
-                return sbx_error_set(err, EIO, "/proc is not procfs after mounting it (f_type %#lx)",
+                return sbx_error_set(err, EIO,
+                                     "/proc is not procfs after mounting it (f_type %#lx)",
                                      (unsigned long)sfs.f_type);
         return 0;
 }
@@ -113,7 +114,8 @@ static int mask_one(struct sbx_mnt *m, int empty, const char *path, sbx_error **
         if (fstat(fd, &st) < 0)
                 return sbx_error_errno(err, errno, "stat %s", path);
         if (S_ISDIR(st.st_mode))
-                return sbx_mnt_fresh(fd, path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                return sbx_mnt_fresh(fd, path, "tmpfs",
+                                     MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                                      "size=4k,mode=0555", err);
         return sbx_mnt_bind_fd(empty, "an empty file", fd, path, true, err);
 }

@@ -171,8 +171,7 @@ static int resolve_create(int root_fd, const char *path, unsigned flags, bool wa
         return 0;
 }
 
-int sbx_resolve_in_root(int root_fd, const char *path, unsigned flags, int *ret_fd,
-                        sbx_error **err)
+int sbx_resolve_in_root(int root_fd, const char *path, unsigned flags, int *ret_fd, sbx_error **err)
 {
         bool walk = flags & SBX_RESOLVE_NO_OPENAT2;
         int fd = -1;

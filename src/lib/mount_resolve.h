@@ -13,9 +13,9 @@
 #include "sandboxctl/error.h"
 
 enum sbx_resolve_flags {
-        SBX_RESOLVE_MKDIR = 1u << 0,        /* create missing directories, the last one too */
-        SBX_RESOLVE_MKFILE = 1u << 1,       /* create missing parents, the last one as a file */
-        SBX_RESOLVE_NO_OPENAT2 = 1u << 2,   /* use the fallback walk (tests) */
+        SBX_RESOLVE_MKDIR = 1u << 0, /* create missing directories, the last one too */
+        SBX_RESOLVE_MKFILE = 1u << 1, /* create missing parents, the last one as a file */
+        SBX_RESOLVE_NO_OPENAT2 = 1u << 2, /* use the fallback walk (tests) */
 };
 
 /* Open `path` (absolute or relative; both are taken inside root_fd) as an

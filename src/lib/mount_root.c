@@ -20,9 +20,9 @@ static const char *const host_dirs[] = {
 /* What programs need from /etc to run and resolve names; never secrets
  * (shadow, gshadow, sudoers, ssh/). Symlinks are followed on the host. */
 static const char *const etc_entries[] = {
-        "passwd",        "group",           "hosts",        "resolv.conf", "nsswitch.conf",
-        "ld.so.cache",   "ld.so.conf",      "ld.so.conf.d", "ssl",         "ca-certificates",
-        "alternatives",  "localtime",       "os-release",
+        "passwd",       "group",      "hosts",        "resolv.conf", "nsswitch.conf",
+        "ld.so.cache",  "ld.so.conf", "ld.so.conf.d", "ssl",         "ca-certificates",
+        "alternatives", "localtime",  "os-release",
 };
 
 static int root_symlink(struct sbx_mnt *m, const char *name, const char *host, sbx_error **err)

@@ -17,8 +17,8 @@
 typedef int (*sandbox_check_fn)(const void *arg, char *msg, size_t size);
 
 struct sandbox_result {
-        int exit_code;   /* 0 check passed, 1 check failed, 2 set-up failed, 128+N signal */
-        char msg[4096];  /* the check's or set-up's message */
+        int exit_code; /* 0 check passed, 1 check failed, 2 set-up failed, 128+N signal */
+        char msg[4096]; /* the check's or set-up's message */
 };
 
 /* Run `check` in a sandbox made from `spec` with `workspace` (may be NULL)

@@ -26,23 +26,23 @@
 #define MIB (1024ull * 1024ull)
 
 /* Inside checks: `msg` and `size` are the check function's parameters. */
-#define CHECK(cond, ...)                                      \
-        do {                                                  \
-                if (!(cond))                                  \
-                        return fail(msg, size, __VA_ARGS__);  \
+#define CHECK(cond, ...)                                     \
+        do {                                                 \
+                if (!(cond))                                 \
+                        return fail(msg, size, __VA_ARGS__); \
         } while (0)
 
 /* `call` must fail (< 0) with errno `want`. */
-#define CHECK_ERRNO(call, want, what)                                                        \
-        do {                                                                                 \
-                errno = 0;                                                                   \
-                long _r = (long)(call);                                                      \
-                int _e = errno;                                                              \
-                if (_r >= 0)                                                                 \
-                        close((int)_r);                                                      \
-                if (_r >= 0 || _e != (want))                                                 \
-                        return fail(msg, size, "%s: got %s, want %s", (what),                \
-                                    _r >= 0 ? "success" : strerror(_e), strerror(want));     \
+#define CHECK_ERRNO(call, want, what)                                                    \
+        do {                                                                             \
+                errno = 0;                                                               \
+                long _r = (long)(call);                                                  \
+                int _e = errno;                                                          \
+                if (_r >= 0)                                                             \
+                        close((int)_r);                                                  \
+                if (_r >= 0 || _e != (want))                                             \
+                        return fail(msg, size, "%s: got %s, want %s", (what),            \
+                                    _r >= 0 ? "success" : strerror(_e), strerror(want)); \
         } while (0)
 
 static int cmp_str(const void *a, const void *b)
@@ -175,9 +175,9 @@ Test(mount, host_root_is_read_only_with_a_minimal_etc)
 /* The medium profile's masked paths, and whether this kernel has them (the
  * parent looks at the host's /proc: same kernel, same entries). */
 static const char *const masked_paths[] = {
-        "/proc/kcore",       "/proc/keys",        "/proc/sysrq-trigger", "/proc/timer_list",
-        "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi",          "/proc/acpi",
-        "/sys/firmware",
+        "/proc/kcore",      "/proc/keys",          "/proc/sysrq-trigger",
+        "/proc/timer_list", "/proc/latency_stats", "/proc/sched_debug",
+        "/proc/scsi",       "/proc/acpi",          "/sys/firmware",
 };
 
 struct masked_expect {
@@ -414,8 +414,9 @@ Test(mount, bind_with_missing_source_names_it)
 {
         struct sbx_spec *spec = sandbox_medium_spec();
         sandbox_spec_add_bind(spec, "/nonexistent-sbx-src", "/opt/x", true);
-        run_setup_error(spec, NULL,
-                        "set up binds: bind source /nonexistent-sbx-src: No such file or directory");
+        run_setup_error(
+                spec, NULL,
+                "set up binds: bind source /nonexistent-sbx-src: No such file or directory");
         sandbox_spec_free(spec);
 }
 
@@ -506,8 +507,9 @@ Test(mount, missing_rootfs_is_a_clear_error)
 {
         struct sbx_spec *spec = sandbox_medium_spec();
         sandbox_spec_set_rootfs(spec, "/nonexistent-sbx-rootfs");
-        run_setup_error(spec, NULL,
-                        "set up the root: rootfs /nonexistent-sbx-rootfs: No such file or directory");
+        run_setup_error(
+                spec, NULL,
+                "set up the root: rootfs /nonexistent-sbx-rootfs: No such file or directory");
         sandbox_spec_free(spec);
 }
 

@@ -182,8 +182,7 @@ Test(resolve, create_through_absolute_symlink_stays_inside)
 
 Test(resolve, dangling_symlink_is_not_followed)
 {
-        expect_fail("/dangle/x", SBX_RESOLVE_MKDIR, ENOENT,
-                    "/dangle: No such file or directory");
+        expect_fail("/dangle/x", SBX_RESOLVE_MKDIR, ENOENT, "/dangle: No such file or directory");
         cr_assert(!host_exists("/sbx-resolve-nonexistent"));
         struct stat st;
         cr_assert_neq(fstatat(root_fd, "sbx-resolve-nonexistent", &st, 0), 0);
