@@ -243,6 +243,38 @@ Test(mount, proc_is_fresh_with_masked_and_read_only_paths)
         sandbox_spec_free(spec);
 }
 
+/* /sys/class/net lists the network devices of the namespace that /sys
+ * belongs to: only "lo" for a fresh sysfs of the sandbox's own network
+ * namespace, the host's devices for the read-only bind of network host. */
+static int check_sys_net(const void *arg, char *msg, size_t size)
+{
+        char buf[4096];
+        CHECK(fs_type("/sys") == SYSFS_MAGIC, "/sys is not sysfs: %#lx", fs_type("/sys"));
+        CHECK_ERRNO(mkdir("/sys/kernel/sbx-mount-test", 0755), EROFS, "mkdir under /sys");
+        CHECK(strcmp(list_dir("/sys/class/net", buf, sizeof(buf)), arg) == 0,
+              "/sys/class/net has [%s], want [%s]", buf, (const char *)arg);
+        return 0;
+}
+
+Test(mount, sys_is_the_sandbox_network_namespace_s)
+{
+        struct sbx_spec *spec = sandbox_medium_spec();
+        run_ok(spec, NULL, check_sys_net, "lo");
+        sandbox_spec_free(spec);
+}
+
+Test(mount, sys_is_the_host_s_read_only_with_network_host)
+{
+        char host[4096];
+        list_dir("/sys/class/net", host, sizeof(host));
+        cr_assert_str_neq(host, "lo", "the host has no device but lo: nothing to tell apart");
+        struct sbx_spec *spec = sandbox_medium_spec();
+        spec->network = SBX_NETWORK_HOST;
+        spec->isolation.namespaces &= ~(unsigned)SBX_NS_NET;
+        run_ok(spec, NULL, check_sys_net, host);
+        sandbox_spec_free(spec);
+}
+
 /* ---- /dev ---- */
 
 static int check_dev(const void *arg, char *msg, size_t size)
@@ -453,6 +485,25 @@ Test(mount, symlink_in_workspace_cannot_reach_the_host_etc)
         sandbox_spec_free(spec);
         cr_assert(!exists, "a mount point was created in the host's /etc");
         cr_assert_str_eq(link, "/etc");
+}
+
+Test(mount, mount_point_on_the_read_only_root_is_a_clear_error)
+{
+        struct sbx_spec *spec = sandbox_medium_spec();
+        sandbox_spec_add_bind(spec, "/usr/bin", "/usr/sbx-mount-test/bin", true);
+        run_setup_error(spec, NULL,
+                        "set up binds: mount point /usr/sbx-mount-test/bin: "
+                        "create /usr/sbx-mount-test: Read-only file system");
+        sandbox_spec_free(spec);
+}
+
+Test(mount, missing_workspace_is_a_clear_error)
+{
+        struct sbx_spec *spec = sandbox_medium_spec();
+        run_setup_error(spec, "/nonexistent-sbx-ws",
+                        "set up the workspace: workspace /nonexistent-sbx-ws: "
+                        "No such file or directory");
+        sandbox_spec_free(spec);
 }
 
 /* ---- a directory rootfs ---- */
