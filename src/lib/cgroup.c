@@ -393,6 +393,28 @@ int sbx_cg_place_compute(const struct sbx_cg_host *h, const char *parent, const 
         return 0;
 }
 
+/* Is dir the cgroup at own_path (in the hierarchy mounted at mnt/root), or
+ * one of its ancestors? */
+static bool dir_holds(const char *dir, const char *mnt, const char *root, const char *own_path)
+{
+        const char *rel = NULL;
+        if (!dir || !mnt || !own_path || strip_mount_root(own_path, root, &rel) < 0)
+                return false;
+        sbx_autofree char *own = JOIN(mnt, rel);
+        size_t len = strlen(dir);
+        return own && strncmp(own, dir, len) == 0 && (own[len] == '\0' || own[len] == '/');
+}
+
+bool sbx_cg_place_holds_self(const struct sbx_cg_host *h, const struct sbx_cg_place *p)
+{
+        if (p->v2)
+                return dir_holds(p->v2_dir, h->v2_mount, h->v2_root, h->self_v2);
+        for (int c = 0; c < SBX_CG_N; c++)
+                if (dir_holds(p->dir[c], h->v1_mount[c], h->v1_root[c], h->self_v1[c]))
+                        return true;
+        return false;
+}
+
 /* ---- limit checks --------------------------------------------------- */
 
 static int missing_limit(const char *what, const char *ctrl, bool v2, const char *where,
@@ -527,6 +549,10 @@ static int cgroup_new(const char *parent, const char *id, struct sbx_cgroup **re
         cg->warnings = calloc(1, sizeof(char *));
         bool root_writable = h.v2 && access(h.v2_mount, W_OK) == 0;
         r = sbx_cg_place_compute(&h, parent, id, root_writable, &cg->place, err);
+        /* Never create, kill or remove the cgroup we run in, or its parents. */
+        if (r >= 0 && sbx_cg_place_holds_self(&h, &cg->place))
+                r = sbx_error_set(err, EPERM, "cgroup %s holds this process: refusing",
+                                  cg->place.display);
         cg->memsw_host = h.v2 ? false : sbx_cg_v1_has_memsw(&h);
         sbx_cg_host_clear(&h);
         if (r >= 0 && (!cg->id || !cg->parent || !cg->warnings))

@@ -58,6 +58,9 @@ void sbx_cg_place_clear(struct sbx_cg_place *p);
 int sbx_cg_place_compute(const struct sbx_cg_host *h, const char *parent, const char *id,
                          bool v2_root_writable, struct sbx_cg_place *ret, sbx_error **err);
 
+/* Is the placed cgroup (in any hierarchy) our own cgroup or an ancestor? */
+bool sbx_cg_place_holds_self(const struct sbx_cg_host *h, const struct sbx_cg_place *p);
+
 /* Controllers (SBX_CG_* bits) a controllers-list text names, e.g. the
  * content of cgroup.subtree_control ("cpu memory pids"). */
 unsigned sbx_cg_parse_controller_list(const char *text);

@@ -220,3 +220,30 @@ Test(cgroup_place, bad_names)
         place_error("/", "x", "bad cgroup parent '/': empty");
         place_error("a/../b", "x", "bad cgroup parent 'a/../b': '.' and '..' not allowed");
 }
+
+Test(cgroup_place, never_our_own_cgroup_or_its_ancestors)
+{
+        struct sbx_cg_host h = { 0 };
+        parse_fixture("mountinfo-hybrid", "proc-cgroup-hybrid", &h);
+        struct sbx_cg_place p = { 0 };
+        cr_assert_eq(sbx_cg_place_compute(&h, "/process_api", "bf2ae97c27309ca92e72c30ebae6a22f",
+                                          true, &p, NULL), 0);
+        cr_assert_eq(sbx_cg_place_holds_self(&h, &p), true, "our own memory cgroup");
+        sbx_cg_place_clear(&p);
+        cr_assert_eq(sbx_cg_place_compute(&h, "/x", "process_api", true, &p, NULL), 0);
+        cr_assert_eq(sbx_cg_place_holds_self(&h, &p), false);
+        sbx_cg_place_clear(&p);
+        cr_assert_eq(sbx_cg_place_compute(&h, "sandboxctl", "sb1", true, &p, NULL), 0);
+        cr_assert_eq(sbx_cg_place_holds_self(&h, &p), false);
+        sbx_cg_place_clear(&p);
+        sbx_cg_host_clear(&h);
+        parse_fixture("mountinfo-v2", "proc-cgroup-v2", &h);
+        cr_assert_eq(sbx_cg_place_compute(&h, "/user.slice", "user-1000.slice", true, &p, NULL),
+                     0);
+        cr_assert_eq(sbx_cg_place_holds_self(&h, &p), true, "an ancestor of our cgroup");
+        sbx_cg_place_clear(&p);
+        cr_assert_eq(sbx_cg_place_compute(&h, "/user.slice", "user-1000", true, &p, NULL), 0);
+        cr_assert_eq(sbx_cg_place_holds_self(&h, &p), false, "a prefix is not an ancestor");
+        sbx_cg_place_clear(&p);
+        sbx_cg_host_clear(&h);
+}
