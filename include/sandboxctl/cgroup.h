@@ -46,36 +46,36 @@ struct sbx_cgroup; /* opaque */
 /* Bits of sbx_cgroup_usage.have: which fields were measured. A field whose
  * bit is clear is 0 and means "unknown" (controller missing), not "none". */
 enum sbx_cgroup_have {
-        SBX_CGROUP_HAVE_MEMORY = 1u << 0,    /* memory_current, memory_peak */
-        SBX_CGROUP_HAVE_PIDS = 1u << 1,      /* pids_current, pids_peak */
-        SBX_CGROUP_HAVE_CPU = 1u << 2,       /* cpu_usec */
-        SBX_CGROUP_HAVE_THROTTLE = 1u << 3,  /* cpu_throttled_usec */
-        SBX_CGROUP_HAVE_OOM = 1u << 4,       /* oom_kills */
+        SBX_CGROUP_HAVE_MEMORY = 1u << 0, /* memory_current, memory_peak */
+        SBX_CGROUP_HAVE_PIDS = 1u << 1, /* pids_current, pids_peak */
+        SBX_CGROUP_HAVE_CPU = 1u << 2, /* cpu_usec */
+        SBX_CGROUP_HAVE_THROTTLE = 1u << 3, /* cpu_throttled_usec */
+        SBX_CGROUP_HAVE_OOM = 1u << 4, /* oom_kills */
         SBX_CGROUP_HAVE_PIDS_HITS = 1u << 5, /* pids_limit_hits */
 };
 
 struct sbx_cgroup_usage {
-        uint64_t memory_current;     /* bytes */
-        uint64_t memory_peak;        /* bytes: kernel peak if exposed, else sampled max */
-        uint64_t pids_current;       /* tasks */
-        uint64_t pids_peak;          /* kernel pids.peak if exposed, else sampled max */
-        uint64_t cpu_usec;           /* CPU time used, all CPUs */
+        uint64_t memory_current; /* bytes */
+        uint64_t memory_peak; /* bytes: kernel peak if exposed, else sampled max */
+        uint64_t pids_current; /* tasks */
+        uint64_t pids_peak; /* kernel pids.peak if exposed, else sampled max */
+        uint64_t cpu_usec; /* CPU time used, all CPUs */
         uint64_t cpu_throttled_usec; /* time throttled by the cpu limit */
-        uint64_t oom_kills;          /* processes killed by the OOM killer */
-        uint64_t pids_limit_hits;    /* forks refused by pids.max */
-        unsigned have;               /* SBX_CGROUP_HAVE_* */
+        uint64_t oom_kills; /* processes killed by the OOM killer */
+        uint64_t pids_limit_hits; /* forks refused by pids.max */
+        unsigned have; /* SBX_CGROUP_HAVE_* */
 };
 
 /* The limits as written to the kernel, for reports. 0 = not limited. */
 struct sbx_cgroup_limits {
-        uint64_t memory;          /* bytes */
-        uint64_t memory_swap;     /* bytes of swap on top of memory */
+        uint64_t memory; /* bytes */
+        uint64_t memory_swap; /* bytes of swap on top of memory */
         uint64_t pids;
-        uint32_t cpu;             /* thousandths of one CPU */
-        uint64_t cpu_quota_usec;  /* per period */
+        uint32_t cpu; /* thousandths of one CPU */
+        uint64_t cpu_quota_usec; /* per period */
         uint64_t cpu_period_usec; /* 100000 when cpu is limited */
-        unsigned applied;         /* SBX_LIMIT_* bits enforced by the kernel */
-        unsigned skipped;         /* SBX_LIMIT_* bits wanted but skipped (best_effort) */
+        unsigned applied; /* SBX_LIMIT_* bits enforced by the kernel */
+        unsigned skipped; /* SBX_LIMIT_* bits wanted but skipped (best_effort) */
 };
 
 /* Make the cgroup `id` (a plain name: no '/', not "." or "..") under
@@ -86,8 +86,7 @@ int sbx_cgroup_create(const char *parent, const char *id, const struct sbx_spec 
                       struct sbx_cgroup **ret, sbx_error **err);
 /* Find the existing cgroup `id` under `parent` (for kill, stats, gc from
  * another process). ENOENT if it exists in no hierarchy. */
-int sbx_cgroup_open(const char *parent, const char *id, struct sbx_cgroup **ret,
-                    sbx_error **err);
+int sbx_cgroup_open(const char *parent, const char *id, struct sbx_cgroup **ret, sbx_error **err);
 
 /* cgroup v2: a directory fd (O_CLOEXEC, owned by cg) for clone3's
  * CLONE_INTO_CGROUP. v1/hybrid: -1 (use sbx_cgroup_attach()). */

@@ -16,7 +16,7 @@
 #include "src/lib/cgroup_internal.h"
 
 static const char *const ctrl_names[SBX_CG_N] = {
-        [SBX_CG_PIDS] = "pids",       [SBX_CG_MEMORY] = "memory", [SBX_CG_CPU] = "cpu",
+        [SBX_CG_PIDS] = "pids",       [SBX_CG_MEMORY] = "memory",   [SBX_CG_CPU] = "cpu",
         [SBX_CG_CPUACCT] = "cpuacct", [SBX_CG_FREEZER] = "freezer",
 };
 
@@ -289,8 +289,9 @@ static char *join_path(const char *const *parts, size_t n)
         *o = '\0';
         return out;
 }
-#define JOIN(...) join_path((const char *const[]){ __VA_ARGS__ }, \
-                            sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(char *))
+#define JOIN(...)                                       \
+        join_path((const char *const[]){ __VA_ARGS__ }, \
+                  sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(char *))
 
 static bool name_ok(const char *s, size_t len)
 {
@@ -383,8 +384,8 @@ int sbx_cg_place_compute(const struct sbx_cg_host *h, const char *parent, const 
         if (r < 0)
                 return r;
         struct sbx_cg_place p = { 0 };
-        r = h->v2 ? place_v2(h, parent, id, v2_root_writable, &p, err)
-                  : place_v1(h, parent, id, &p, err);
+        r = h->v2 ? place_v2(h, parent, id, v2_root_writable, &p, err) :
+                    place_v1(h, parent, id, &p, err);
         if (r < 0) {
                 sbx_cg_place_clear(&p);
                 return r;
@@ -434,14 +435,13 @@ static int missing_limit(const char *what, const char *ctrl, bool v2, const char
 }
 
 struct limit_need {
-        unsigned bit;  /* SBX_LIMIT_* */
+        unsigned bit; /* SBX_LIMIT_* */
         const char *what;
-        int ctrl;      /* SBX_CG_* */
+        int ctrl; /* SBX_CG_* */
 };
 
 int sbx_cg_check_limits(const struct sbx_limits *lim, unsigned avail, bool v2, bool memsw,
-                        const char *where, char ***warnings, unsigned *ret_apply,
-                        sbx_error **err)
+                        const char *where, char ***warnings, unsigned *ret_apply, sbx_error **err)
 {
         static const struct limit_need needs[] = {
                 { SBX_LIMIT_MEMORY, "memory", SBX_CG_MEMORY },
@@ -515,8 +515,7 @@ int sbx_cg_libcgroup_error(sbx_error **err, int ecg, const char *fmt, ...)
         if (vasprintf(&head, fmt, ap) < 0)
                 head = NULL;
         va_end(ap);
-        int r = sbx_error_set(err, code, "%s: %s", head ? head : "libcgroup",
-                              cgroup_strerror(ecg));
+        int r = sbx_error_set(err, code, "%s: %s", head ? head : "libcgroup", cgroup_strerror(ecg));
         free(head);
         return r;
 }
@@ -531,8 +530,7 @@ static const char *resolve_parent(const char *parent)
         return env && *env ? env : SBX_CGROUP_PARENT_DEFAULT;
 }
 
-static int cgroup_new(const char *parent, const char *id, struct sbx_cgroup **ret,
-                      sbx_error **err)
+static int cgroup_new(const char *parent, const char *id, struct sbx_cgroup **ret, sbx_error **err)
 {
         struct sbx_cg_host h = { 0 };
         int r = sbx_cg_host_detect(&h, err);
@@ -595,8 +593,8 @@ static int check_v1(struct sbx_cgroup *cg, const struct sbx_limits *lim, unsigne
         for (int c = 0; c < SBX_CG_N; c++)
                 if (cg->place.dir[c])
                         avail |= 1u << c;
-        return sbx_cg_check_limits(lim, avail, false, cg->memsw_host, "cgroup v1",
-                                   &cg->warnings, ret_apply, err);
+        return sbx_cg_check_limits(lim, avail, false, cg->memsw_host, "cgroup v1", &cg->warnings,
+                                   ret_apply, err);
 }
 
 static void record_limits(struct sbx_cgroup *cg, const struct sbx_limits *lim, unsigned apply)
@@ -655,8 +653,7 @@ static int create_v2(struct sbx_cgroup *cg, const struct sbx_limits *lim, sbx_er
 /* A concurrent destroy may remove the (empty) default parent between our
  * mkdir of the parent and of the leaf: then the leaf's mkdir says ENOENT
  * and we try again, a few times. */
-static int create_retrying(struct sbx_cgroup *cg, const struct sbx_limits *lim,
-                           sbx_error **err)
+static int create_retrying(struct sbx_cgroup *cg, const struct sbx_limits *lim, sbx_error **err)
 {
         int r = -ENOENT;
         for (int attempt = 0; attempt < 3 && r == -ENOENT; attempt++) {
@@ -701,8 +698,7 @@ int sbx_cgroup_create(const char *parent, const char *id, const struct sbx_spec 
         return 0;
 }
 
-int sbx_cgroup_open(const char *parent, const char *id, struct sbx_cgroup **ret,
-                    sbx_error **err)
+int sbx_cgroup_open(const char *parent, const char *id, struct sbx_cgroup **ret, sbx_error **err)
 {
         struct sbx_cgroup *cg = NULL;
         int r = cgroup_new(resolve_parent(parent), id, &cg, err);

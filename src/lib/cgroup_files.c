@@ -179,8 +179,7 @@ int sbx_cg_read_pids(const char *dir, pid_t **ret, size_t *ret_n, sbx_error **er
                         cap = cap ? cap * 2 : 16;
                         pid_t *bigger = realloc(pids, cap * sizeof(*pids));
                         if (!bigger)
-                                return sbx_error_errno(err, ENOMEM, "read %s/cgroup.procs",
-                                                       dir);
+                                return sbx_error_errno(err, ENOMEM, "read %s/cgroup.procs", dir);
                         pids = bigger;
                 }
                 pids[n++] = (pid_t)v;

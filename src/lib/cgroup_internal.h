@@ -25,13 +25,13 @@ const char *sbx_cg_ctrl_name(enum sbx_cg_ctrl c);
 
 /* The cgroup layout of the host, as seen by this process. */
 struct sbx_cg_host {
-        bool v2;                  /* unified: no v1 hierarchy of ours mounted */
-        char *v2_mount;           /* cgroup2 mount point, NULL if none */
-        char *v2_root;            /* its mount root (cgroup namespace) */
+        bool v2; /* unified: no v1 hierarchy of ours mounted */
+        char *v2_mount; /* cgroup2 mount point, NULL if none */
+        char *v2_root; /* its mount root (cgroup namespace) */
         char *v1_mount[SBX_CG_N]; /* v1 mount point per controller, NULL if none */
         char *v1_root[SBX_CG_N];
-        char *self_v2;            /* our cgroup from "0::<path>", NULL if none */
-        char *self_v1[SBX_CG_N];  /* our cgroup per v1 controller */
+        char *self_v2; /* our cgroup from "0::<path>", NULL if none */
+        char *self_v1[SBX_CG_N]; /* our cgroup per v1 controller */
 };
 
 void sbx_cg_host_clear(struct sbx_cg_host *h);
@@ -43,13 +43,13 @@ int sbx_cg_host_detect(struct sbx_cg_host *ret, sbx_error **err);
 /* Where one cgroup goes. */
 struct sbx_cg_place {
         bool v2;
-        char *display;         /* sbx_cgroup_path() */
-        char *v2_base;         /* v2: the dir we never write (root or own cgroup) */
-        char *v2_dir;          /* v2: the leaf */
-        char *parent_rel;      /* the parent chain below the base, "" if none */
-        char *dir[SBX_CG_N];   /* v1: leaf per controller, NULL if not mounted */
-        char *rel[SBX_CG_N];   /* v1: leaf relative to the mount point (libcgroup) */
-        bool dup[SBX_CG_N];    /* v1: same hierarchy as an earlier controller */
+        char *display; /* sbx_cgroup_path() */
+        char *v2_base; /* v2: the dir we never write (root or own cgroup) */
+        char *v2_dir; /* v2: the leaf */
+        char *parent_rel; /* the parent chain below the base, "" if none */
+        char *dir[SBX_CG_N]; /* v1: leaf per controller, NULL if not mounted */
+        char *rel[SBX_CG_N]; /* v1: leaf relative to the mount point (libcgroup) */
+        bool dup[SBX_CG_N]; /* v1: same hierarchy as an earlier controller */
 };
 
 void sbx_cg_place_clear(struct sbx_cg_place *p);
@@ -70,8 +70,7 @@ unsigned sbx_cg_parse_controller_list(const char *text);
  * where: "cgroup v1" or the v2 parent dir, for messages. memsw: v1 has
  * memory.memsw.limit_in_bytes (swap accounting). */
 int sbx_cg_check_limits(const struct sbx_limits *lim, unsigned avail, bool v2, bool memsw,
-                        const char *where, char ***warnings, unsigned *ret_apply,
-                        sbx_error **err);
+                        const char *where, char ***warnings, unsigned *ret_apply, sbx_error **err);
 
 /* "key value" lines (cpu.stat, memory.events, pids.events,
  * memory.oom_control): the value of key. ENOENT if absent, EINVAL if junk. */
@@ -101,8 +100,8 @@ struct sbx_cgroup {
         char *parent;
         int v2_fd;
         struct sbx_cgroup_limits limits;
-        char **warnings;      /* NULL-terminated, never NULL after create */
-        const char **dirs;    /* NULL-terminated */
+        char **warnings; /* NULL-terminated, never NULL after create */
+        const char **dirs; /* NULL-terminated */
         uint64_t memory_seen; /* sampled maxima, when the kernel keeps none */
         uint64_t pids_seen;
         bool memsw_host; /* swap can be limited, or there is no swap to limit */

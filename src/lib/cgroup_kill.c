@@ -164,8 +164,8 @@ int sbx_cgroup_kill(struct sbx_cgroup *cg, sbx_error **err)
                         break;
                 size_t left = 0;
                 if (r >= 0)
-                        r = atomic ? sbx_cg_write_file(cg->place.v2_dir, "cgroup.kill", "1", err)
-                                   : kill_round(cg, &left, err);
+                        r = atomic ? sbx_cg_write_file(cg->place.v2_dir, "cgroup.kill", "1", err) :
+                                     kill_round(cg, &left, err);
                 if (r < 0)
                         return sbx_error_prefix(err, r, "kill cgroup %s", cg->place.display);
                 pause_ms(round < 10 ? 1 : 10);

@@ -16,8 +16,8 @@ static int read_opt(const char *dir, const char *file, const char *key, uint64_t
 {
         if (!dir || !sbx_cg_file_exists(dir, file))
                 return 0;
-        int r = key ? sbx_cg_read_keyed(dir, file, key, ret, err)
-                    : sbx_cg_read_u64(dir, file, ret, err);
+        int r = key ? sbx_cg_read_keyed(dir, file, key, ret, err) :
+                      sbx_cg_read_u64(dir, file, ret, err);
         return r < 0 ? r : 1;
 }
 
@@ -35,20 +35,31 @@ static void usage_files_of(const struct sbx_cgroup *cg, struct usage_files *f)
         const struct sbx_cg_place *p = &cg->place;
         if (p->v2) {
                 *f = (struct usage_files){
-                        .mem_dir = p->v2_dir, .mem_current = "memory.current",
-                        .mem_peak = "memory.peak", .oom_file = "memory.events",
-                        .pids_dir = p->v2_dir, .cpu_dir = p->v2_dir, .cpu_file = "cpu.stat",
-                        .cpu_key = "usage_usec", .throttle_dir = p->v2_dir,
-                        .throttle_key = "throttled_usec", .cpu_div = 1,
+                        .mem_dir = p->v2_dir,
+                        .mem_current = "memory.current",
+                        .mem_peak = "memory.peak",
+                        .oom_file = "memory.events",
+                        .pids_dir = p->v2_dir,
+                        .cpu_dir = p->v2_dir,
+                        .cpu_file = "cpu.stat",
+                        .cpu_key = "usage_usec",
+                        .throttle_dir = p->v2_dir,
+                        .throttle_key = "throttled_usec",
+                        .cpu_div = 1,
                 };
                 return;
         }
         *f = (struct usage_files){
-                .mem_dir = p->dir[SBX_CG_MEMORY], .mem_current = "memory.usage_in_bytes",
-                .mem_peak = "memory.max_usage_in_bytes", .oom_file = "memory.oom_control",
-                .pids_dir = p->dir[SBX_CG_PIDS], .cpu_dir = p->dir[SBX_CG_CPUACCT],
-                .cpu_file = "cpuacct.usage", .cpu_key = NULL,
-                .throttle_dir = p->dir[SBX_CG_CPU], .throttle_key = "throttled_time",
+                .mem_dir = p->dir[SBX_CG_MEMORY],
+                .mem_current = "memory.usage_in_bytes",
+                .mem_peak = "memory.max_usage_in_bytes",
+                .oom_file = "memory.oom_control",
+                .pids_dir = p->dir[SBX_CG_PIDS],
+                .cpu_dir = p->dir[SBX_CG_CPUACCT],
+                .cpu_file = "cpuacct.usage",
+                .cpu_key = NULL,
+                .throttle_dir = p->dir[SBX_CG_CPU],
+                .throttle_key = "throttled_time",
                 .cpu_div = 1000,
         };
 }

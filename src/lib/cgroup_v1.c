@@ -77,8 +77,8 @@ static int set_value(const struct sbx_cgroup *cg, int c, const char *file, uint6
         return 0;
 }
 
-static int set_limits(const struct sbx_cgroup *cg, const struct sbx_limits *lim,
-                      unsigned apply, sbx_error **err)
+static int set_limits(const struct sbx_cgroup *cg, const struct sbx_limits *lim, unsigned apply,
+                      sbx_error **err)
 {
         int r = 0;
         if (apply & SBX_LIMIT_MEMORY) {

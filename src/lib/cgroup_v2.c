@@ -74,9 +74,8 @@ int sbx_cg_v2_prepare_parent(struct sbx_cgroup *cg, unsigned *ret_avail, sbx_err
         int r = read_controllers(path, "cgroup.subtree_control", &on, err);
         if (r < 0)
                 return r;
-        cg->memsw_host = !sbx_cg_host_has_swap() ||
-                         ((on & (1u << SBX_CG_MEMORY)) &&
-                          sbx_cg_file_exists(path, "memory.swap.max"));
+        cg->memsw_host = !sbx_cg_host_has_swap() || ((on & (1u << SBX_CG_MEMORY)) &&
+                                                     sbx_cg_file_exists(path, "memory.swap.max"));
         *ret_avail = on | V2_CORE;
         return 0;
 }
@@ -88,8 +87,8 @@ static int write_u64(const char *dir, const char *file, uint64_t v, sbx_error **
         return sbx_cg_write_file(dir, file, buf, err);
 }
 
-static int set_limits(const struct sbx_cgroup *cg, const struct sbx_limits *lim,
-                      unsigned apply, sbx_error **err)
+static int set_limits(const struct sbx_cgroup *cg, const struct sbx_limits *lim, unsigned apply,
+                      sbx_error **err)
 {
         const char *dir = cg->place.v2_dir;
         int r;
@@ -101,8 +100,7 @@ static int set_limits(const struct sbx_cgroup *cg, const struct sbx_limits *lim,
         if ((apply & SBX_LIMIT_MEMORY_SWAP) && sbx_cg_file_exists(dir, "memory.swap.max")) {
                 r = write_u64(dir, "memory.swap.max", lim->memory_swap, err);
                 if (r < 0)
-                        return sbx_error_prefix(err, r, "limit swap to %" PRIu64,
-                                                lim->memory_swap);
+                        return sbx_error_prefix(err, r, "limit swap to %" PRIu64, lim->memory_swap);
         }
         if (apply & SBX_LIMIT_PIDS) {
                 r = write_u64(dir, "pids.max", lim->pids, err);

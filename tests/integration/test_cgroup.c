@@ -52,16 +52,16 @@ static void v2_enable_root_controllers(void)
                 char *have = NULL, *on = NULL;
                 if (sbx_cg_read_file(h.v2_mount, "cgroup.controllers", &have, NULL) == 0 &&
                     sbx_cg_read_file(h.v2_mount, "cgroup.subtree_control", &on, NULL) == 0) {
-                        unsigned missing = sbx_cg_parse_controller_list(have) &
-                                           ~sbx_cg_parse_controller_list(on) &
-                                           ((1u << SBX_CG_MEMORY) | (1u << SBX_CG_PIDS) |
-                                            (1u << SBX_CG_CPU));
+                        unsigned missing =
+                                sbx_cg_parse_controller_list(have) &
+                                ~sbx_cg_parse_controller_list(on) &
+                                ((1u << SBX_CG_MEMORY) | (1u << SBX_CG_PIDS) | (1u << SBX_CG_CPU));
                         for (int c = 0; c < SBX_CG_N; c++) {
                                 char buf[32];
                                 snprintf(buf, sizeof(buf), "+%s", sbx_cg_ctrl_name(c));
                                 if (missing & (1u << c))
-                                        sbx_cg_write_file(h.v2_mount, "cgroup.subtree_control",
-                                                          buf, NULL);
+                                        sbx_cg_write_file(h.v2_mount, "cgroup.subtree_control", buf,
+                                                          NULL);
                         }
                 }
                 free(have);
@@ -156,8 +156,8 @@ static bool wait_exit(pid_t pid, int timeout_ms, int *status)
 
 struct child {
         pid_t pid;
-        int gate;   /* write end: one byte releases the child */
-        int out;    /* read end of the child's stdout, or -1 */
+        int gate; /* write end: one byte releases the child */
+        int out; /* read end of the child's stdout, or -1 */
 };
 
 /* Fork a child that waits at a gate, then runs fn(arg) or execs argv. */
@@ -246,8 +246,8 @@ Test(cgroup, memory_limit_oom_kills_stress_ng)
         create("mem", &lim);
         cr_assert_eq(sbx_cgroup_limits(g_cg)->memory, 64 * MIB);
         cr_assert_eq(sbx_cgroup_limits(g_cg)->applied, SBX_LIMIT_MEMORY | SBX_LIMIT_MEMORY_SWAP);
-        char *argv[] = { "stress-ng", "--vm", "1", "--vm-bytes", "200M", "--timeout", "10s",
-                         "--oomable", NULL };
+        char *argv[] = { "stress-ng", "--vm", "1",         "--vm-bytes", "200M",
+                         "--timeout", "10s",  "--oomable", NULL };
         struct child ch = spawn_gated(argv, NULL, false);
         attach_and_release(&ch);
         int status = 0;
@@ -293,8 +293,8 @@ Test(cgroup, pids_limit_holds_a_fork_storm)
         cr_assert_eq(forked + refused, 200);
         cr_assert_eq(forked, 49, "50 tasks: the storm itself and 49 children");
         struct sbx_cgroup_usage u = sample();
-        cr_log_info("pids: forked %d refused %d peak %" PRIu64 " hits %" PRIu64, forked,
-                    refused, u.pids_peak, u.pids_limit_hits);
+        cr_log_info("pids: forked %d refused %d peak %" PRIu64 " hits %" PRIu64, forked, refused,
+                    u.pids_peak, u.pids_limit_hits);
         cr_assert(u.have & SBX_CGROUP_HAVE_PIDS);
         cr_assert_leq(u.pids_peak, 50);
         bool kernel_peak = false;
@@ -406,8 +406,8 @@ Test(cgroup, bad_limit_fails_and_leaves_nothing)
         int r = sbx_cgroup_create(NULL, test_id("badcpu"), &spec, &g_cg, &e);
         cr_assert_eq(r, -EINVAL, "r=%d %s", r, e ? e->message : "");
         cr_assert_null(g_cg);
-        const char *file = host_is_v2() ? "cpu.max: Invalid argument"
-                                        : "cpu.cfs_quota_us: Invalid argument";
+        const char *file =
+                host_is_v2() ? "cpu.max: Invalid argument" : "cpu.cfs_quota_us: Invalid argument";
         cr_assert(strstr(e->message, "create cgroup sbxtest-badcpu-") == e->message, "%s",
                   e->message);
         cr_assert(strstr(e->message, "limit cpu to 0.005 CPUs: write "), "%s", e->message);
@@ -450,9 +450,11 @@ Test(cgroup, best_effort_limit_the_host_lacks)
          * itself is unit-tested over fixtures (test_cgroup_stats.c). This
          * checks that a fully available spec has no warnings and applies
          * everything, and that best_effort bits do not skip what works. */
-        struct sbx_limits lim = { .memory = 64 * MIB, .pids = 10, .cpu = 500,
-                                  .best_effort = SBX_LIMIT_MEMORY | SBX_LIMIT_PIDS |
-                                                 SBX_LIMIT_CPU | SBX_LIMIT_MEMORY_SWAP };
+        struct sbx_limits lim = { .memory = 64 * MIB,
+                                  .pids = 10,
+                                  .cpu = 500,
+                                  .best_effort = SBX_LIMIT_MEMORY | SBX_LIMIT_PIDS | SBX_LIMIT_CPU |
+                                                 SBX_LIMIT_MEMORY_SWAP };
         create("besteffort", &lim);
         const struct sbx_cgroup_limits *l = sbx_cgroup_limits(g_cg);
         cr_assert_eq(l->skipped, 0);
@@ -498,8 +500,8 @@ Test(cgroup, refuses_our_own_cgroup)
 static pid_t clone_into(int cgfd)
 {
         struct {
-                uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size,
-                        tls, set_tid, set_tid_size, cgroup;
+                uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+                        set_tid, set_tid_size, cgroup;
         } args = { 0 };
         args.flags = 0x200000000ULL; /* CLONE_INTO_CGROUP */
         args.exit_signal = SIGCHLD;

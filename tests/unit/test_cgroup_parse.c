@@ -56,7 +56,8 @@ Test(cgroup_host, pure_v2)
         cr_assert_eq(h.v2, true);
         cr_assert_str_eq(h.v2_mount, "/sys/fs/cgroup");
         cr_assert_str_eq(h.v2_root, "/");
-        cr_assert_str_eq(h.self_v2, "/user.slice/user-1000.slice/user@1000.service/app.slice/term.scope");
+        cr_assert_str_eq(h.self_v2,
+                         "/user.slice/user-1000.slice/user@1000.service/app.slice/term.scope");
         for (int c = 0; c < SBX_CG_N; c++)
                 cr_assert_null(h.v1_mount[c]);
         sbx_cg_host_clear(&h);
@@ -227,7 +228,8 @@ Test(cgroup_place, never_our_own_cgroup_or_its_ancestors)
         parse_fixture("mountinfo-hybrid", "proc-cgroup-hybrid", &h);
         struct sbx_cg_place p = { 0 };
         cr_assert_eq(sbx_cg_place_compute(&h, "/process_api", "bf2ae97c27309ca92e72c30ebae6a22f",
-                                          true, &p, NULL), 0);
+                                          true, &p, NULL),
+                     0);
         cr_assert_eq(sbx_cg_place_holds_self(&h, &p), true, "our own memory cgroup");
         sbx_cg_place_clear(&p);
         cr_assert_eq(sbx_cg_place_compute(&h, "/x", "process_api", true, &p, NULL), 0);
@@ -238,8 +240,7 @@ Test(cgroup_place, never_our_own_cgroup_or_its_ancestors)
         sbx_cg_place_clear(&p);
         sbx_cg_host_clear(&h);
         parse_fixture("mountinfo-v2", "proc-cgroup-v2", &h);
-        cr_assert_eq(sbx_cg_place_compute(&h, "/user.slice", "user-1000.slice", true, &p, NULL),
-                     0);
+        cr_assert_eq(sbx_cg_place_compute(&h, "/user.slice", "user-1000.slice", true, &p, NULL), 0);
         cr_assert_eq(sbx_cg_place_holds_self(&h, &p), true, "an ancestor of our cgroup");
         sbx_cg_place_clear(&p);
         cr_assert_eq(sbx_cg_place_compute(&h, "/user.slice", "user-1000", true, &p, NULL), 0);

@@ -146,7 +146,10 @@ Test(cgroup_files, pids_and_write)
 }
 
 static const struct sbx_limits limits_all = {
-        .memory = 64ull << 20, .memory_swap = 0, .pids = 50, .cpu = 200,
+        .memory = 64ull << 20,
+        .memory_swap = 0,
+        .pids = 50,
+        .cpu = 200,
 };
 
 Test(cgroup_limits, all_available)
@@ -154,11 +157,10 @@ Test(cgroup_limits, all_available)
         char **w = NULL;
         unsigned apply = 0;
         unsigned avail = (1u << SBX_CG_MEMORY) | (1u << SBX_CG_PIDS) | (1u << SBX_CG_CPU);
-        int r = sbx_cg_check_limits(&limits_all, avail, false, true, "cgroup v1", &w, &apply,
-                                    NULL);
+        int r = sbx_cg_check_limits(&limits_all, avail, false, true, "cgroup v1", &w, &apply, NULL);
         cr_assert_eq(r, 0);
-        cr_assert_eq(apply, SBX_LIMIT_MEMORY | SBX_LIMIT_MEMORY_SWAP | SBX_LIMIT_PIDS |
-                                    SBX_LIMIT_CPU);
+        cr_assert_eq(apply,
+                     SBX_LIMIT_MEMORY | SBX_LIMIT_MEMORY_SWAP | SBX_LIMIT_PIDS | SBX_LIMIT_CPU);
         cr_assert_null(w);
         struct sbx_limits none = { 0 };
         r = sbx_cg_check_limits(&none, 0, true, false, "/x", &w, &apply, NULL);
@@ -172,8 +174,7 @@ Test(cgroup_limits, missing_controller_is_an_error_v1)
         unsigned apply = 99;
         sbx_error *e = NULL;
         unsigned avail = (1u << SBX_CG_MEMORY) | (1u << SBX_CG_CPU);
-        int r = sbx_cg_check_limits(&limits_all, avail, false, true, "cgroup v1", &w, &apply,
-                                    &e);
+        int r = sbx_cg_check_limits(&limits_all, avail, false, true, "cgroup v1", &w, &apply, &e);
         cr_assert_eq(r, -EOPNOTSUPP);
         cr_assert_eq(apply, 99);
         cr_assert_str_eq(e->message,
@@ -188,8 +189,8 @@ Test(cgroup_limits, missing_controller_is_an_error_v2)
         unsigned apply = 0;
         char **w = NULL;
         unsigned avail = (1u << SBX_CG_PIDS) | (1u << SBX_CG_CPU);
-        int r = sbx_cg_check_limits(&limits_all, avail, true, true, "/sys/fs/cgroup", &w,
-                                    &apply, &e);
+        int r = sbx_cg_check_limits(&limits_all, avail, true, true, "/sys/fs/cgroup", &w, &apply,
+                                    &e);
         cr_assert_eq(r, -EOPNOTSUPP);
         cr_assert_str_eq(e->message,
                          "memory limit: the memory controller is not available below "
@@ -205,8 +206,8 @@ Test(cgroup_limits, best_effort_warns)
         lim.best_effort = SBX_LIMIT_MEMORY | SBX_LIMIT_CPU;
         char **w = NULL;
         unsigned apply = 0;
-        int r = sbx_cg_check_limits(&lim, 1u << SBX_CG_PIDS, false, true, "cgroup v1", &w,
-                                    &apply, NULL);
+        int r = sbx_cg_check_limits(&lim, 1u << SBX_CG_PIDS, false, true, "cgroup v1", &w, &apply,
+                                    NULL);
         cr_assert_eq(r, 0);
         cr_assert_eq(apply, SBX_LIMIT_PIDS);
         cr_assert_str_eq(w[0], "memory limit not enforced: the memory controller is not "
@@ -223,8 +224,8 @@ Test(cgroup_limits, swap_accounting)
         unsigned apply = 0;
         sbx_error *e = NULL;
         unsigned avail = (1u << SBX_CG_MEMORY) | (1u << SBX_CG_PIDS) | (1u << SBX_CG_CPU);
-        int r = sbx_cg_check_limits(&limits_all, avail, true, false, "/sys/fs/cgroup", &w,
-                                    &apply, &e);
+        int r = sbx_cg_check_limits(&limits_all, avail, true, false, "/sys/fs/cgroup", &w, &apply,
+                                    &e);
         cr_assert_eq(r, -EOPNOTSUPP);
         cr_assert_str_eq(e->message, "memory_swap limit: the kernel has no swap accounting "
                                      "(memory.swap.max is missing; fix: boot with "
