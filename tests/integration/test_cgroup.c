@@ -497,6 +497,48 @@ Test(cgroup, refuses_our_own_cgroup)
         sbx_cg_host_clear(&h);
 }
 
+/* rmdir the `levels` parents of dir (a 4096-byte buffer), deepest first. */
+static void rmdir_up(const char *dir, int levels)
+{
+        char buf[4096];
+        memcpy(buf, dir, sizeof(buf));
+        for (int i = 0; i < levels; i++) {
+                char *slash = strrchr(buf, '/');
+                if (!slash)
+                        return;
+                *slash = '\0';
+                cr_assert_eq(rmdir(buf), 0, "rmdir %s: %s", buf, strerror(errno));
+        }
+}
+
+Test(cgroup, parent_from_environment_is_kept)
+{
+        char parent[64];
+        snprintf(parent, sizeof(parent), "sbxtest-parent-%d/inner", (int)getpid());
+        setenv(SBX_CGROUP_PARENT_ENV, parent, 1);
+        create("envparent", NULL);
+        unsetenv(SBX_CGROUP_PARENT_ENV);
+        const char *path = sbx_cgroup_path(g_cg);
+        cr_assert(strstr(path, parent) && strstr(path, g_id), "path %s", path);
+        char saved[8][4096];
+        size_t n = 0;
+        for (const char *const *d = sbx_cgroup_dirs(g_cg); *d && n < 8; d++)
+                snprintf(saved[n++], sizeof(saved[0]), "%s", *d);
+        for (size_t i = 0; i < n; i++)
+                cr_assert(strstr(saved[i], parent), "%s", saved[i]);
+        destroy_and_check_gone();
+        for (size_t i = 0; i < n; i++) {
+                char up[4096];
+                memcpy(up, saved[i], sizeof(up));
+                *strrchr(up, '/') = '\0';
+                cr_assert_eq(access(up, F_OK), 0, "a parent we were given stays: %s", up);
+                rmdir_up(saved[i], 2);
+        }
+        char top[64];
+        snprintf(top, sizeof(top), "sbxtest-parent-%d", (int)getpid());
+        cr_assert(!cgroup_dir_exists_anywhere(top), "left behind: %s", g_found_path);
+}
+
 static pid_t clone_into(int cgfd)
 {
         struct {
