@@ -10,6 +10,8 @@
 /* One row per command: name, function, one-line summary (shown by --help in
  * this order). */
 const struct cli_command cli_commands[] = {
+        { "run", cli_run, "Run a command in a new throwaway sandbox" },
+        { "gc", cli_gc, "Remove what dead sandboxes left behind" },
         { "profile", cli_profile, "List, show and validate security profiles" },
         { "version", cli_version, "Show the versions of sandboxctl, its libraries and the kernel" },
         { "help", cli_help, "Show help for sandboxctl or one of its commands" },
