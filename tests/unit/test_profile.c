@@ -481,3 +481,25 @@ Test(profile_spec, enum_names)
         cr_assert_eq(m, SBX_NETWORK_HOST);
         cr_assert_eq(sbx_network_mode_from_string("bridge", &m), -EINVAL);
 }
+
+Test(profile_docs, every_yaml_example_in_the_reference_loads)
+{
+        enter_source_root();
+        size_t len, count = 0;
+        sbx_autofree char *doc = read_all("docs/profiles.md", &len);
+        const char *open_mark = "```yaml\n";
+        for (char *p = strstr(doc, open_mark); p; p = strstr(p, open_mark)) {
+                p += strlen(open_mark);
+                char *end = strstr(p, "```");
+                cr_assert_not_null(end);
+                struct sbx_spec *s = NULL;
+                sbx_autoerror e = NULL;
+                cr_expect_eq(sbx_profile_load_string(p, (size_t)(end - p), "docs/profiles.md",
+                                                     &s, &e), 0, "example %zu: %s\n%.*s", count,
+                             e ? e->message : "", (int)(end - p), p);
+                sbx_spec_free(s);
+                count++;
+                p = end + 3;
+        }
+        cr_assert_geq(count, 12);
+}
