@@ -175,14 +175,14 @@ static int apply_limits(const struct run_options *o, struct sbx_spec *spec, sbx_
         struct sbx_limits *l = &spec->limits;
         int r = 0;
 
-        if (o->memory)
-                r = sbx_parse_size(o->memory, &l->memory, err);
-        if (r >= 0 && o->pids)
-                r = sbx_parse_count(o->pids, 1, UINT32_MAX, &l->pids, err);
-        if (r >= 0 && o->cpu)
-                r = sbx_parse_cpu(o->cpu, &l->cpu, err);
-        if (r >= 0 && o->timeout)
-                r = sbx_parse_duration(o->timeout, &l->timeout_ms, err);
+        if (o->memory && (r = sbx_parse_size(o->memory, &l->memory, err)) < 0)
+                return sbx_error_prefix(err, r, "--memory");
+        if (o->pids && (r = sbx_parse_count(o->pids, 1, UINT32_MAX, &l->pids, err)) < 0)
+                return sbx_error_prefix(err, r, "--pids");
+        if (o->cpu && (r = sbx_parse_cpu(o->cpu, &l->cpu, err)) < 0)
+                return sbx_error_prefix(err, r, "--cpu");
+        if (o->timeout && (r = sbx_parse_duration(o->timeout, &l->timeout_ms, err)) < 0)
+                return sbx_error_prefix(err, r, "--timeout");
         return r;
 }
 
@@ -192,7 +192,8 @@ static int apply_network(const char *mode, struct sbx_spec *spec, sbx_error **er
 
         if (sbx_network_mode_from_string(mode, &m) < 0 ||
             (m != SBX_NETWORK_NONE && m != SBX_NETWORK_HOST))
-                return sbx_error_set(err, EINVAL, "--network: '%s' is not one of none, host", mode);
+                return sbx_error_set(err, EINVAL, "--network: '%s' is not one of none, host",
+                                     mode);
         spec->network = m;
         if (m == SBX_NETWORK_NONE)
                 spec->isolation.namespaces |= SBX_NS_NET;
@@ -223,7 +224,8 @@ static int apply_overrides(const struct run_options *o, struct sbx_spec *spec, s
         if (r >= 0 && o->network)
                 r = apply_network(o->network, spec, err);
         for (size_t i = 0; r >= 0 && i < o->n_env; i++)
-                r = sbx_env_set(&spec->env, o->env[i], err);
+                if ((r = sbx_env_set(&spec->env, o->env[i], err)) < 0)
+                        sbx_error_prefix(err, r, "--env");
         if (r >= 0 && o->hostname && replace_string(&spec->isolation.hostname, o->hostname) < 0)
                 r = sbx_error_errno(err, ENOMEM, "--hostname");
         if (r >= 0 && o->rootfs) {
@@ -296,8 +298,7 @@ static int run_with_options(const struct run_options *o, char **cmd)
         const char *profile = o->profile ? o->profile : SBX_PROFILE_DEFAULT;
 
         if (sbx_profile_load(profile, &spec, &e) < 0) {
-                sbx_log_error("sandbox setup failed: profile %s: %s", profile,
-                              e ? e->message : "unknown error");
+                sbx_log_error("sandbox setup failed: profile: %s", e ? e->message : "unknown error");
                 return SBX_EXIT_SETUP;
         }
         if (apply_overrides(o, spec, &e) < 0 || sbx_spec_validate(spec, &e) < 0)

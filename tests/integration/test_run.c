@@ -95,6 +95,23 @@ Test(run, usage_errors_exit_2)
         sbx_test_result_free(&r);
         cr_assert_eq(sbx_test_run_sbx(30, &r, "run", "--network", "bogus", "--", "true", NULL), 0);
         cr_expect_eq(r.exit_code, 2);
+        cr_expect(strstr(r.err, "sandboxctl: --network: 'bogus' is not one of none, host\n") == r.err,
+                  "stderr: %s", r.err);
+        sbx_test_result_free(&r);
+        cr_assert_eq(sbx_test_run_sbx(30, &r, "run", "--memory", "12Q", "--", "true", NULL), 0);
+        cr_expect_eq(r.exit_code, 2);
+        cr_expect(strstr(r.err, "sandboxctl: --memory: ") == r.err, "stderr: %s", r.err);
+        sbx_test_result_free(&r);
+}
+
+Test(run, unknown_profile_is_125)
+{
+        struct run_result r;
+        cr_assert_eq(sbx_test_run_sbx(30, &r, "run", "--profile", "no-such-profile", "--", "true",
+                                      NULL), 0);
+        cr_expect_eq(r.exit_code, 125);
+        cr_expect(strstr(r.err, "sandboxctl: sandbox setup failed: profile: ") == r.err,
+                  "stderr: %s", r.err);
         sbx_test_result_free(&r);
 }
 
