@@ -353,11 +353,10 @@ static int run_sandbox(struct sbx_sandbox_ctx *ctx, uint64_t timeout_ms,
         struct supervisor s = { .pidfd = -1, .sigfd = -1, .timerfd = -1, .msg_fd = -1 };
         struct sandbox_report rep = { 0 };
         struct timespec t0;
-        sigset_t fwd, old;
+        sigset_t fwd;
         int r;
 
         sbx_forwarded_signals(&fwd);
-        sigprocmask(SIG_BLOCK, &fwd, &old);
         clock_gettime(CLOCK_MONOTONIC, &t0);
         r = open_supervisor_fds(&s, timeout_ms, &fwd, err);
         if (r >= 0)
@@ -371,7 +370,6 @@ static int run_sandbox(struct sbx_sandbox_ctx *ctx, uint64_t timeout_ms,
                 map_exit_code(&s, &rep, res);
         }
         supervisor_close(&s);
-        sigprocmask(SIG_SETMASK, &old, NULL);
         return r;
 }
 
@@ -391,6 +389,11 @@ int sbx_run(const struct sbx_run_config *cfg, struct sbx_run_result *ret, sbx_er
         r = sbx_run_environment(spec, home, cfg->term, &env, err);
         if (r < 0)
                 return sbx_error_prefix(err, r, "environment");
+        /* The forwarded signals stay blocked (and go to the sandbox) until
+         * its state dir is gone; init inherits the mask. */
+        sigset_t fwd, old;
+        sbx_forwarded_signals(&fwd);
+        sigprocmask(SIG_BLOCK, &fwd, &old);
         r = sbx_state_create(cfg->state_dir ? cfg->state_dir : sbx_state_dir_default(), cfg,
                              res.id, &res.started_at, &st, err);
         if (r >= 0) {
@@ -410,6 +413,7 @@ int sbx_run(const struct sbx_run_config *cfg, struct sbx_run_result *ret, sbx_er
                 if (sbx_state_remove(st, &e) < 0 && e)
                         res.cleanup_error = e->message ? strdup(e->message) : NULL;
         }
+        sigprocmask(SIG_SETMASK, &old, NULL);
         sbx_strv_clear(&env);
         if (r < 0) {
                 sbx_run_result_clear(&res);
