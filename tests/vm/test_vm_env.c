@@ -151,6 +151,10 @@ Test(vm_env, vm_machine)
         cr_assert(strstr(fs, "\toverlay\n"), "overlay is not in /proc/filesystems");
         cr_assert_eq(access("/sys/class/net/lo", F_OK), 0, "no lo");
         cr_assert_eq(access("/sys/module/veth", F_OK), 0, "veth is not loaded");
+        /* Like a host: a NIC beside lo, for tests of network: host. */
+        cr_assert_eq(access("/sys/class/net/eth0", F_OK), 0, "no eth0");
+        char *flags = read_text("/sys/class/net/eth0/flags");
+        cr_assert(strtoul(flags, NULL, 16) & 0x1, "eth0 is not up: flags %s", flags);
         /* pivot_root needs a root mount with a parent: not the initramfs. */
         char fstype[64] = "";
         int id = -1, parent = -1;
