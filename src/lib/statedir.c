@@ -108,8 +108,16 @@ static int write_state_json(const char *dir, json_t *state, sbx_error **err)
         sbx_autoclose int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0)
                 return sbx_error_errno(err, errno, "create %s", tmp);
-        if (json_dumpfd(state, fd, JSON_COMPACT) < 0) {
-                int e = errno ? errno : EIO;
+        /* One write(): json_dumpfd() would write token by token. */
+        sbx_autofree char *text = json_dumps(state, JSON_COMPACT);
+        if (!text) {
+                unlink(tmp);
+                return sbx_error_errno(err, ENOMEM, "write %s", tmp);
+        }
+        size_t len = strlen(text);
+        ssize_t n = write(fd, text, len);
+        if (n < 0 || (size_t)n != len) {
+                int e = n < 0 ? errno : EIO;
                 unlink(tmp);
                 return sbx_error_errno(err, e, "write %s", tmp);
         }
