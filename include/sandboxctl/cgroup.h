@@ -43,6 +43,10 @@
 
 struct sbx_cgroup; /* opaque */
 
+/* The parent in use: `parent` if set and non-empty, else
+ * $SANDBOXCTL_CGROUP_PARENT if set and non-empty, else the default. */
+const char *sbx_cgroup_parent_resolve(const char *parent);
+
 /* Bits of sbx_cgroup_usage.have: which fields were measured. A field whose
  * bit is clear is 0 and means "unknown" (controller missing), not "none". */
 enum sbx_cgroup_have {
@@ -97,6 +101,15 @@ int sbx_cgroup_attach(struct sbx_cgroup *cg, pid_t pid, sbx_error **err);
 
 /* Read the usage counters now. */
 int sbx_cgroup_sample(struct sbx_cgroup *cg, struct sbx_cgroup_usage *ret, sbx_error **err);
+/* The peaks the kernel does not keep (no memory.peak / max_usage_in_bytes,
+ * no pids.peak: e.g. pids on kernels before 6.13), as SBX_CGROUP_HAVE_MEMORY
+ * and SBX_CGROUP_HAVE_PIDS bits; 0 when it keeps them all. A supervisor
+ * that gets a non-zero answer calls sbx_cgroup_sample_peaks() now and then
+ * while the sandbox runs. */
+unsigned sbx_cgroup_unkept_peaks(struct sbx_cgroup *cg);
+/* Cheap: read only the current values of the unkept peaks (one small read
+ * each) and remember the highest, for sbx_cgroup_sample(). */
+int sbx_cgroup_sample_peaks(struct sbx_cgroup *cg, sbx_error **err);
 
 /* Kill every process in the cgroup (cgroup.kill, or freeze + SIGKILL each +
  * thaw, repeated) and wait until it is empty: at most about 2 s, then

@@ -5,7 +5,10 @@
  * <state-dir>/<id>/ is then removed with an fd-based walk that never follows
  * a symlink and never leaves the state dir. A directory with no readable
  * state.json is removed once it is older than SBX_GC_GRACE_SECONDS (a
- * supervisor that died while creating it). */
+ * supervisor that died while creating it). Before its state dir, the
+ * cgroup of a dead sandbox is killed and removed (sbx_cgroup_remove_stale
+ * under the cgroup_parent its state.json names, else the default parent):
+ * only a cgroup named after that sandbox's id, never anything else. */
 #ifndef SANDBOXCTL_GC_H
 #define SANDBOXCTL_GC_H
 

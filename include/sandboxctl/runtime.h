@@ -17,6 +17,15 @@
  * set up; SBX_EXIT_NOEXEC / SBX_EXIT_NOTFOUND when the command could not be
  * executed / found.
  *
+ * Cgroup: before init exists, sbx_run() makes the sandbox's cgroup (named
+ * after its id, under cfg->cgroup_parent) with the spec's limits; init is
+ * born in it (clone3 CLONE_INTO_CGROUP on v2) or attached to it before the
+ * supervisor releases it (v1/hybrid, or kernels without CLONE_INTO_CGROUP),
+ * and then unshares its cgroup namespace. After init is reaped (or on a
+ * timeout, a signal, a failure) the cgroup is sampled, every process left
+ * in it is killed, and it is removed. Peaks the kernel does not keep are
+ * sampled every SBX_RUN_SAMPLE_MS while the sandbox runs.
+ *
  * State: each sandbox has a directory <state-dir>/<id>/ holding state.json
  * (id, name, profile, supervisor pid and its start time, created_at) and an
  * empty scratch/ directory on which the sandbox's root is assembled. The
@@ -28,6 +37,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "sandboxctl/cgroup.h"
 #include "sandboxctl/error.h"
 #include "sandboxctl/spec.h"
 
@@ -35,6 +45,8 @@
 #define SBX_EXIT_SETUP 125
 #define SBX_EXIT_NOEXEC 126
 #define SBX_EXIT_NOTFOUND 127
+
+#define SBX_RUN_SAMPLE_MS 100
 
 #define SBX_STATE_DIR_DEFAULT "/run/sandboxctl"
 #define SBX_STATE_DIR_ENV "SANDBOXCTL_STATE_DIR"
@@ -50,6 +62,11 @@ struct sbx_run_config {
         const char *name;            /* NULL: unnamed */
         const char *profile;         /* the profile as asked for, for state and report */
         const char *term;            /* the caller's TERM, NULL: "dumb" */
+        const char *cgroup_parent;   /* NULL: $SANDBOXCTL_CGROUP_PARENT, else "sandboxctl" */
+        /* Called once per best_effort limit the host cannot enforce, before
+         * the command starts (the CLI prints it); may be NULL. */
+        void (*warn)(void *data, const char *message);
+        void *warn_data;
 };
 
 struct sbx_run_result {
@@ -65,6 +82,13 @@ struct sbx_run_result {
         uint64_t system_cpu_ms;
         uint64_t max_rss_bytes;
         struct timespec started_at; /* CLOCK_REALTIME */
+        /* The sandbox's cgroup (see cgroup.h), sampled after init was
+         * reaped and before the cgroup was destroyed. */
+        char *cgroup_path;    /* sbx_cgroup_path() */
+        int cgroup_version;   /* 1 (v1 or hybrid) or 2 */
+        struct sbx_cgroup_limits cgroup_limits;
+        struct sbx_cgroup_usage cgroup_usage; /* fields without their have bit are unknown */
+        char **cgroup_warnings; /* best_effort limits skipped, NULL-terminated, or NULL */
 };
 
 /* Run cfg->argv in a new sandbox and wait for it. Returns 0 when the

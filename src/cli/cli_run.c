@@ -1,5 +1,6 @@
 /* cli_run: `sandboxctl run`, one throwaway sandbox. */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ struct run_options {
         const char *report;
         const char *name;
         const char *state_dir;
+        const char *cgroup_parent;
         const char **env;
         size_t n_env;
         bool quiet;
@@ -44,9 +46,9 @@ static void run_usage(void)
                "  -p, --profile NAME|PATH  security profile (default: medium)\n"
                "  -w, --workspace DIR      host directory bound at the workspace path, the cwd\n"
                "      --rootfs DIR         directory used as the root file system\n"
-               "      --memory SIZE        memory limit, e.g. 256M (stored; enforced by cgroups)\n"
-               "      --pids N             process limit (stored; enforced by cgroups)\n"
-               "      --cpu PCT            CPU limit, e.g. 50%% or 1.5 (stored; enforced by cgroups)\n"
+               "      --memory SIZE        memory limit, e.g. 256M (the sandbox's cgroup)\n"
+               "      --pids N             process limit (the sandbox's cgroup)\n"
+               "      --cpu PCT            CPU limit, e.g. 50%% or 1.5 CPUs (the sandbox's cgroup)\n"
                "      --timeout DUR        wall-clock limit, e.g. 30s, 5m; 0s for none\n"
                "      --network MODE       none (private, loopback only) or host\n"
                "  -e, --env KEY=VALUE      set an environment variable (repeatable)\n"
@@ -55,13 +57,16 @@ static void run_usage(void)
                "      --name NAME          a name for the sandbox (state and report)\n"
                "      --state-dir DIR      state directory (default $SANDBOXCTL_STATE_DIR\n"
                "                           or /run/sandboxctl)\n"
-               "  -q, --quiet              no notices from sandboxctl (errors still print)\n"
+               "      --cgroup-parent PATH cgroup under which the sandbox's cgroup is made\n"
+               "                           (default $SANDBOXCTL_CGROUP_PARENT or sandboxctl)\n"
+               "  -q, --quiet              no notices from sandboxctl: timeout, limit hits,\n"
+               "                           skipped best_effort limits (errors still print)\n"
                "      --json               sandboxctl's own messages as JSON lines\n"
                "  -h, --help               show this help\n"
                "\n"
                "Exit status: the command's; 128+N if it died of signal N; 124 timeout;\n"
-               "125 sandbox set-up failed; 126 command not executable; 127 not found;\n"
-               "2 usage error.\n"
+               "125 sandbox set-up failed (also: a limit the host cannot enforce); 126 command\n"
+               "not executable; 127 not found; 2 usage error.\n"
                "\n"
                "Examples:\n"
                "  sandboxctl run -- /bin/true\n"
@@ -80,6 +85,7 @@ enum {
         OPT_REPORT,
         OPT_NAME,
         OPT_STATE_DIR,
+        OPT_CGROUP_PARENT,
         OPT_JSON,
 };
 
@@ -97,6 +103,7 @@ static const struct option run_longopts[] = {
         { "report", required_argument, NULL, OPT_REPORT },
         { "name", required_argument, NULL, OPT_NAME },
         { "state-dir", required_argument, NULL, OPT_STATE_DIR },
+        { "cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT },
         { "quiet", no_argument, NULL, 'q' },
         { "json", no_argument, NULL, OPT_JSON },
         { "help", no_argument, NULL, 'h' },
@@ -118,6 +125,7 @@ static int take_option(int c, const char *arg, struct run_options *o)
         case OPT_REPORT: o->report = arg; break;
         case OPT_NAME: o->name = arg; break;
         case OPT_STATE_DIR: o->state_dir = arg; break;
+        case OPT_CGROUP_PARENT: o->cgroup_parent = arg; break;
         case 'q': o->quiet = true; break;
         case OPT_JSON: o->json = true; break;
         case 'e': o->env[o->n_env++] = arg; break;
@@ -270,7 +278,36 @@ static void print_outcome(const struct run_options *o, const struct sbx_spec *sp
                 sbx_log_error("%s", res->failure ? res->failure : "exec failed");
         }
         if (res->cleanup_error && !o->quiet)
-                sbx_log_warn("remove state of sandbox %s: %s", res->id, res->cleanup_error);
+                sbx_log_warn("clean up sandbox %s: %s", res->id, res->cleanup_error);
+}
+
+/* One line per kind of limit the sandbox ran into. CPU throttling is the
+ * quota doing its job and fails nothing: it is in the report only. */
+static void print_limit_hits(const struct sbx_run_result *res)
+{
+        const struct sbx_cgroup_usage *u = &res->cgroup_usage;
+        const struct sbx_cgroup_limits *l = &res->cgroup_limits;
+        char size[32];
+
+        if ((u->have & SBX_CGROUP_HAVE_OOM) && u->oom_kills > 0 && l->memory) {
+                sbx_format_size(l->memory, size, sizeof(size));
+                if (u->oom_kills == 1)
+                        sbx_log_error("memory limit %s reached: process killed by the OOM killer",
+                                      size);
+                else
+                        sbx_log_error("memory limit %s reached: %" PRIu64
+                                      " processes killed by the OOM killer",
+                                      size, u->oom_kills);
+        }
+        if ((u->have & SBX_CGROUP_HAVE_PIDS_HITS) && u->pids_limit_hits > 0 && l->pids)
+                sbx_log_error("pids limit %" PRIu64 " reached: %" PRIu64 " fork%s refused",
+                              l->pids, u->pids_limit_hits, u->pids_limit_hits == 1 ? "" : "s");
+}
+
+static void warn_line(void *data, const char *message)
+{
+        (void)data;
+        sbx_log_warn("%s", message);
 }
 
 static int run_sandbox_and_report(const struct run_options *o, const struct sbx_run_config *cfg)
@@ -283,6 +320,8 @@ static int run_sandbox_and_report(const struct run_options *o, const struct sbx_
                 return SBX_EXIT_SETUP;
         }
         print_outcome(o, cfg->spec, &res);
+        if (!o->quiet)
+                print_limit_hits(&res);
         if (o->report && sbx_report_write(o->report, cfg, &res, &e) < 0)
                 sbx_log_error("report: %s", e ? e->message : "unknown error");
         int code = res.exit_code;
@@ -316,6 +355,8 @@ static int run_with_options(const struct run_options *o, char **cmd)
                 .name = o->name,
                 .profile = profile,
                 .term = term,
+                .cgroup_parent = o->cgroup_parent,
+                .warn = o->quiet ? NULL : warn_line,
         };
         return run_sandbox_and_report(o, &cfg);
 }

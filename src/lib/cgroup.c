@@ -522,7 +522,7 @@ int sbx_cg_libcgroup_error(sbx_error **err, int ecg, const char *fmt, ...)
 
 /* ---- lifecycle ------------------------------------------------------ */
 
-static const char *resolve_parent(const char *parent)
+const char *sbx_cgroup_parent_resolve(const char *parent)
 {
         if (parent && *parent)
                 return parent;
@@ -681,7 +681,7 @@ int sbx_cgroup_create(const char *parent, const char *id, const struct sbx_spec 
         static const struct sbx_limits none = { 0 };
         const struct sbx_limits *lim = spec ? &spec->limits : &none;
         struct sbx_cgroup *cg = NULL;
-        int r = cgroup_new(resolve_parent(parent), id, &cg, err);
+        int r = cgroup_new(sbx_cgroup_parent_resolve(parent), id, &cg, err);
         if (r < 0)
                 return sbx_error_prefix(err, r, "create cgroup %s", id ? id : "(null)");
         r = build_dirs(cg, err);
@@ -701,7 +701,7 @@ int sbx_cgroup_create(const char *parent, const char *id, const struct sbx_spec 
 int sbx_cgroup_open(const char *parent, const char *id, struct sbx_cgroup **ret, sbx_error **err)
 {
         struct sbx_cgroup *cg = NULL;
-        int r = cgroup_new(resolve_parent(parent), id, &cg, err);
+        int r = cgroup_new(sbx_cgroup_parent_resolve(parent), id, &cg, err);
         if (r >= 0)
                 r = build_dirs(cg, err);
         if (r >= 0 && !cg->place.v2)

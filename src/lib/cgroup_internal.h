@@ -104,6 +104,7 @@ struct sbx_cgroup {
         const char **dirs; /* NULL-terminated */
         uint64_t memory_seen; /* sampled maxima, when the kernel keeps none */
         uint64_t pids_seen;
+        unsigned unkept_peaks; /* SBX_CGROUP_HAVE_{MEMORY,PIDS}, by sbx_cgroup_unkept_peaks() */
         bool memsw_host; /* swap can be limited, or there is no swap to limit */
         bool destroyed;
 };

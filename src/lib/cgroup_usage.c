@@ -146,3 +146,40 @@ int sbx_cgroup_sample(struct sbx_cgroup *cg, struct sbx_cgroup_usage *ret, sbx_e
         *ret = u;
         return 0;
 }
+
+unsigned sbx_cgroup_unkept_peaks(struct sbx_cgroup *cg)
+{
+        struct usage_files f;
+        unsigned bits = 0;
+        usage_files_of(cg, &f);
+        if (f.mem_dir && sbx_cg_file_exists(f.mem_dir, f.mem_current) &&
+            !sbx_cg_file_exists(f.mem_dir, f.mem_peak))
+                bits |= SBX_CGROUP_HAVE_MEMORY;
+        if (f.pids_dir && sbx_cg_file_exists(f.pids_dir, "pids.current") &&
+            !sbx_cg_file_exists(f.pids_dir, "pids.peak"))
+                bits |= SBX_CGROUP_HAVE_PIDS;
+        cg->unkept_peaks = bits;
+        return bits;
+}
+
+int sbx_cgroup_sample_peaks(struct sbx_cgroup *cg, sbx_error **err)
+{
+        struct usage_files f;
+        uint64_t v = 0;
+        usage_files_of(cg, &f);
+        if (cg->unkept_peaks & SBX_CGROUP_HAVE_MEMORY) {
+                int r = sbx_cg_read_u64(f.mem_dir, f.mem_current, &v, err);
+                if (r < 0)
+                        return r;
+                if (v > cg->memory_seen)
+                        cg->memory_seen = v;
+        }
+        if (cg->unkept_peaks & SBX_CGROUP_HAVE_PIDS) {
+                int r = sbx_cg_read_u64(f.pids_dir, "pids.current", &v, err);
+                if (r < 0)
+                        return r;
+                if (v > cg->pids_seen)
+                        cg->pids_seen = v;
+        }
+        return 0;
+}

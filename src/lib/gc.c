@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "run-internal.h"
+#include "sandboxctl/cgroup.h"
 #include "sandboxctl/gc.h"
 #include "sandboxctl/util.h"
 
@@ -43,9 +44,8 @@ static json_t *load_state(int dfd, const char *id)
 }
 
 /* Decide whether the sandbox `id` is dead; *ret_reason says why (or why not). */
-static bool sandbox_is_dead(int dfd, const char *id, char **ret_reason)
+static bool sandbox_is_dead(int dfd, const char *id, json_t *state, char **ret_reason)
 {
-        __attribute__((cleanup(json_decrefp))) json_t *state = load_state(dfd, id);
         json_int_t pid = 0, start = 0;
         struct stat st;
         char *reason = NULL;
@@ -80,20 +80,36 @@ static int entries_push(struct sbx_gc_entry **v, size_t *n, struct sbx_gc_entry 
         return 0;
 }
 
+/* Kill and remove the dead sandbox's cgroup, under the parent its
+ * state.json names (else the default one), and then its state dir. The
+ * state dir goes last: it is how a later gc finds the cgroup again. */
+static void remove_leftovers(int dfd, const char *id, json_t *state, struct sbx_gc_entry *e)
+{
+        sbx_autoerror err = NULL;
+        const char *parent = NULL;
+
+        if (state)
+                json_unpack(state, "{s?s}", "cgroup_parent", &parent);
+        if (sbx_cgroup_remove_stale(parent, id, &err) < 0) {
+                e->error = strdup(err && err->message ? err->message : "remove cgroup failed");
+                return;
+        }
+        if (sbx_remove_tree_at(dfd, id, &err) < 0)
+                e->error = strdup(err && err->message ? err->message : "remove failed");
+        else
+                e->removed = true;
+}
+
 static int gc_one(int dfd, const char *id, bool dry_run, struct sbx_gc_entry *ret)
 {
+        __attribute__((cleanup(json_decrefp))) json_t *state = load_state(dfd, id);
         struct sbx_gc_entry e = { .id = strdup(id) };
 
         if (!e.id)
                 return -ENOMEM;
-        e.dead = sandbox_is_dead(dfd, id, &e.reason);
-        if (e.dead && !dry_run) {
-                sbx_autoerror err = NULL;
-                if (sbx_remove_tree_at(dfd, id, &err) < 0)
-                        e.error = strdup(err && err->message ? err->message : "remove failed");
-                else
-                        e.removed = true;
-        }
+        e.dead = sandbox_is_dead(dfd, id, state, &e.reason);
+        if (e.dead && !dry_run)
+                remove_leftovers(dfd, id, state, &e);
         *ret = e;
         return 0;
 }

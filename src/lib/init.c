@@ -11,6 +11,7 @@
  * first and the exit status second. When init exits, the kernel kills every
  * process left in the pid namespace. */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -83,6 +84,13 @@ static void setup_inside(const struct sbx_sandbox_ctx *ctx)
         const char *hostname = ctx->spec->isolation.hostname;
         char why[512];
 
+        /* Now that init is in the sandbox's cgroup (born there, or attached
+         * before the supervisor released it), a new cgroup namespace is
+         * rooted there: the sandbox sees its own cgroup as "/". */
+        if ((ctx->namespaces & SBX_NS_CGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
+                snprintf(why, sizeof(why), "unshare cgroup namespace: %s", strerror(errno));
+                init_fail(ctx, "cgroup namespace", errno, why);
+        }
         if ((ctx->namespaces & SBX_NS_UTS) && hostname &&
             sethostname(hostname, strlen(hostname)) < 0) {
                 snprintf(why, sizeof(why), "sethostname %s: %s", hostname, strerror(errno));

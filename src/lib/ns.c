@@ -19,8 +19,11 @@
 #ifndef CLONE_NEWCGROUP
 #define CLONE_NEWCGROUP 0x02000000
 #endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
 
-/* The first version of struct clone_args (CLONE_ARGS_SIZE_VER0 = 64 bytes);
+/* struct clone_args up to `cgroup` (CLONE_ARGS_SIZE_VER2 = 88 bytes);
  * declared here so as not to mix <linux/sched.h> with <sched.h>. */
 struct sbx_clone_args {
         uint64_t flags;
@@ -31,7 +34,11 @@ struct sbx_clone_args {
         uint64_t stack;
         uint64_t stack_size;
         uint64_t tls;
+        uint64_t set_tid;
+        uint64_t set_tid_size;
+        uint64_t cgroup;
 };
+#define CLONE_ARGS_SIZE_VER0 64
 
 static const struct {
         unsigned bit;
@@ -40,7 +47,9 @@ static const struct {
         { SBX_NS_USER, CLONE_NEWUSER }, { SBX_NS_PID, CLONE_NEWPID },
         { SBX_NS_MOUNT, CLONE_NEWNS },  { SBX_NS_UTS, CLONE_NEWUTS },
         { SBX_NS_IPC, CLONE_NEWIPC },   { SBX_NS_NET, CLONE_NEWNET },
-        { SBX_NS_CGROUP, CLONE_NEWCGROUP },
+        /* Not SBX_NS_CGROUP: a cgroup namespace made by clone() is rooted
+         * at the supervisor's cgroup, even with CLONE_INTO_CGROUP; init
+         * unshares it once it is in the sandbox's cgroup. */
 };
 
 unsigned sbx_ns_for_spec(const struct sbx_spec *spec)
@@ -65,7 +74,7 @@ static uint64_t clone_flags_for(unsigned ns)
         return flags;
 }
 
-pid_t sbx_ns_clone(unsigned ns, int *ret_pidfd, sbx_error **err)
+pid_t sbx_ns_clone(unsigned ns, int cgroup_fd, int *ret_pidfd, bool *ret_placed, sbx_error **err)
 {
         int pidfd = -1;
         struct sbx_clone_args args = {
@@ -73,15 +82,32 @@ pid_t sbx_ns_clone(unsigned ns, int *ret_pidfd, sbx_error **err)
                 .pidfd = (uint64_t)(uintptr_t)&pidfd,
                 .exit_signal = SIGCHLD,
         };
+        size_t size = CLONE_ARGS_SIZE_VER0;
+        bool placed = false;
 
-        long pid = syscall(SYS_clone3, &args, sizeof(args));
+        if (cgroup_fd >= 0) {
+                args.flags |= CLONE_INTO_CGROUP;
+                args.cgroup = (uint64_t)cgroup_fd;
+                size = sizeof(args);
+                placed = true;
+        }
+        long pid = syscall(SYS_clone3, &args, size);
+        /* Kernels before 5.7 know no CLONE_INTO_CGROUP: the caller then
+         * attaches the child before releasing it. */
+        if (pid < 0 && placed && (errno == ENOSYS || errno == E2BIG || errno == EOPNOTSUPP)) {
+                args.flags &= ~CLONE_INTO_CGROUP;
+                args.cgroup = 0;
+                placed = false;
+                pid = syscall(SYS_clone3, &args, (size_t)CLONE_ARGS_SIZE_VER0);
+        }
         if (pid < 0)
-                return sbx_error_errno(err, errno, "clone3 with namespaces 0x%llx",
+                return sbx_error_errno(err, errno, "clone3 with flags 0x%llx",
                                        (unsigned long long)args.flags);
         if (pid == 0)
                 return 0;
         /* The kernel sets CLOEXEC on a pidfd. */
         *ret_pidfd = pidfd;
+        *ret_placed = placed;
         return (pid_t)pid;
 }
 

@@ -35,6 +35,70 @@ static json_t *limits_json(const struct sbx_limits *l)
                          l->timeout_ms ? json_string(timeout) : json_null());
 }
 
+static json_t *limit_bits_json(unsigned bits)
+{
+        static const struct {
+                unsigned bit;
+                const char *name;
+        } names[] = {
+                { SBX_LIMIT_MEMORY, "memory" },
+                { SBX_LIMIT_MEMORY_SWAP, "memory_swap" },
+                { SBX_LIMIT_PIDS, "pids" },
+                { SBX_LIMIT_CPU, "cpu" },
+        };
+        json_t *a = json_array();
+
+        for (size_t i = 0; a && i < SBX_ARRAY_SIZE(names); i++)
+                if (bits & names[i].bit)
+                        json_array_append_new(a, json_string(names[i].name));
+        return a;
+}
+
+/* The configured limits, plus which the kernel enforces and which were
+ * skipped (best_effort) when there was a cgroup. */
+static json_t *report_limits_json(const struct sbx_limits *l, const struct sbx_run_result *res)
+{
+        json_t *o = limits_json(l);
+
+        if (!o || !res->cgroup_path)
+                return o;
+        json_object_set_new(o, "applied", limit_bits_json(res->cgroup_limits.applied));
+        json_object_set_new(o, "skipped", limit_bits_json(res->cgroup_limits.skipped));
+        return o;
+}
+
+static json_t *counter_json(const struct sbx_cgroup_usage *u, unsigned have, uint64_t v)
+{
+        return (u->have & have) ? json_integer((json_int_t)v) : json_null();
+}
+
+/* The cgroup figures; a counter the host does not have is null. */
+static int add_cgroup_json(json_t *o, const struct sbx_run_result *res)
+{
+        const struct sbx_cgroup_usage *u = &res->cgroup_usage;
+        json_t *c = json_pack(
+                "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "cgroup",
+                res->cgroup_path ? json_string(res->cgroup_path) : json_null(), "cgroup_version",
+                res->cgroup_version ? json_integer(res->cgroup_version) : json_null(),
+                "memory_peak_bytes", counter_json(u, SBX_CGROUP_HAVE_MEMORY, u->memory_peak),
+                "pids_peak", counter_json(u, SBX_CGROUP_HAVE_PIDS, u->pids_peak), "cpu_usec",
+                counter_json(u, SBX_CGROUP_HAVE_CPU, u->cpu_usec), "cpu_throttled_usec",
+                counter_json(u, SBX_CGROUP_HAVE_THROTTLE, u->cpu_throttled_usec), "oom_kills",
+                counter_json(u, SBX_CGROUP_HAVE_OOM, u->oom_kills), "pids_limit_hits",
+                counter_json(u, SBX_CGROUP_HAVE_PIDS_HITS, u->pids_limit_hits));
+        if (!c)
+                return -ENOMEM;
+        json_t *w = json_array();
+        for (size_t i = 0; w && res->cgroup_warnings && res->cgroup_warnings[i]; i++)
+                json_array_append_new(w, json_string(res->cgroup_warnings[i]));
+        if (!w || json_object_set_new(c, "cgroup_warnings", w) < 0 || json_object_update(o, c) < 0) {
+                json_decref(c);
+                return -ENOMEM;
+        }
+        json_decref(c);
+        return 0;
+}
+
 static json_t *namespaces_json(unsigned ns)
 {
         json_t *a = json_array();
@@ -90,10 +154,10 @@ int sbx_report_to_json(const struct sbx_run_config *cfg, const struct sbx_run_re
                 (json_int_t)res->wall_time_ms, "user_cpu_ms", (json_int_t)res->user_cpu_ms,
                 "system_cpu_ms", (json_int_t)res->system_cpu_ms, "max_rss_bytes",
                 (json_int_t)res->max_rss_bytes, "started_at", started, "limits",
-                limits_json(&spec->limits), "namespaces", namespaces_json(sbx_ns_for_spec(spec)),
+                report_limits_json(&spec->limits, res), "namespaces", namespaces_json(sbx_ns_for_spec(spec)),
                 "network", sbx_network_mode_to_string(spec->network), "setup_error",
                 setup_error_json(res));
-        if (!o)
+        if (!o || add_cgroup_json(o, res) < 0)
                 return sbx_error_set(err, ENOMEM, "build report");
         char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         if (!text)

@@ -50,9 +50,13 @@ void sbx_forwarded_signals(sigset_t *ret_set);
 
 /* ns.c: the SBX_NS_* bits to create for spec (net follows the network mode). */
 unsigned sbx_ns_for_spec(const struct sbx_spec *spec);
-/* clone3() a child in the namespaces `ns` (SBX_NS_* bits) with a pidfd.
- * Returns the pid in the parent (and *ret_pidfd), 0 in the child. */
-pid_t sbx_ns_clone(unsigned ns, int *ret_pidfd, sbx_error **err);
+/* clone3() a child in the namespaces `ns` (SBX_NS_* bits but the cgroup
+ * namespace, which init unshares) with a pidfd, born in the cgroup v2
+ * directory cgroup_fd when >= 0 (CLONE_INTO_CGROUP). Returns the pid in the
+ * parent (and *ret_pidfd; *ret_placed says whether CLONE_INTO_CGROUP took:
+ * false when the kernel lacks it, and the caller must attach the child
+ * before releasing it), 0 in the child. */
+pid_t sbx_ns_clone(unsigned ns, int cgroup_fd, int *ret_pidfd, bool *ret_placed, sbx_error **err);
 /* Map uid/gid 0 inside to the caller's euid/egid, setgroups denied. */
 int sbx_ns_write_id_maps(pid_t pid, sbx_error **err);
 /* Close every fd >= 3 except keep (may be -1). */
@@ -63,6 +67,18 @@ _Noreturn void sbx_init_main(const struct sbx_sandbox_ctx *ctx);
 
 /* exec.c: the command's child, forked by init. Never returns. */
 _Noreturn void sbx_exec_command(const struct sbx_sandbox_ctx *ctx);
+
+/* run_cgroup.c: the sandbox's cgroup in `run`. */
+/* Create it with cfg's parent and the spec's limits; warn about skipped
+ * best_effort limits through cfg->warn. */
+int sbx_run_cgroup_create(const struct sbx_run_config *cfg, const char *id,
+                          struct sbx_cgroup **ret, sbx_error **err);
+/* The final sample into res->cgroup_usage (after init was reaped). */
+void sbx_run_cgroup_sample(struct sbx_cgroup *cg, struct sbx_run_result *res);
+/* Record path, version, limits and warnings in res, destroy and free cg
+ * (NULL: nothing); a failure goes to res->cleanup_error. */
+void sbx_run_cgroup_finish(struct sbx_cgroup *cg, struct sbx_run_result *res);
+void sbx_run_add_cleanup_error(struct sbx_run_result *res, const char *what);
 
 /* statedir.c */
 struct sbx_state {

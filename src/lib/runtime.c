@@ -1,9 +1,11 @@
 /* runtime: the `run` pipeline and its supervisor loop.
  *
- *   create state dir -> block forwarded signals -> clone init (namespaces,
- *   pidfd) -> write id maps -> release init -> poll(pidfd, signalfd,
- *   timerfd) -> waitid(P_PIDFD, rusage) -> read the sandbox's messages ->
- *   remove state dir.
+ *   create state dir -> block forwarded signals -> create cgroup (limits) ->
+ *   clone init (namespaces, pidfd, into the cgroup on v2) -> attach it (v1)
+ *   -> write id maps -> release init -> poll(pidfd, signalfd, timeout
+ *   timerfd, sample timerfd) -> waitid(P_PIDFD, rusage) -> read the
+ *   sandbox's messages -> sample the cgroup -> destroy the cgroup -> remove
+ *   state dir.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,7 +37,9 @@ struct supervisor {
         int pidfd;
         int sigfd;
         int timerfd;
+        int sample_fd; /* periodic timerfd for peaks the kernel does not keep, or -1 */
         int msg_fd; /* read end, non-blocking */
+        struct sbx_cgroup *cg;
         bool timed_out;
         siginfo_t info;
         struct rusage usage;
@@ -131,6 +135,10 @@ void sbx_run_result_clear(struct sbx_run_result *r)
         free(r->failed_step);
         free(r->failure);
         free(r->cleanup_error);
+        free(r->cgroup_path);
+        for (size_t i = 0; r->cgroup_warnings && r->cgroup_warnings[i]; i++)
+                free(r->cgroup_warnings[i]);
+        free(r->cgroup_warnings);
         memset(r, 0, sizeof(*r));
 }
 
@@ -139,6 +147,7 @@ static void supervisor_close(struct supervisor *s)
         sbx_closep(&s->pidfd);
         sbx_closep(&s->sigfd);
         sbx_closep(&s->timerfd);
+        sbx_closep(&s->sample_fd);
         sbx_closep(&s->msg_fd);
 }
 
@@ -147,24 +156,42 @@ static int pidfd_signal(int pidfd, int sig)
         return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 }
 
+/* A timerfd that fires after ms, and every ms again when periodic. */
+static int open_timer(uint64_t ms, bool periodic, sbx_error **err)
+{
+        int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (fd < 0)
+                return sbx_error_errno(err, errno, "timerfd_create");
+        struct timespec ts = { .tv_sec = (time_t)(ms / 1000),
+                               .tv_nsec = (long)(ms % 1000) * 1000000L };
+        struct itimerspec its = { .it_value = ts };
+        if (periodic)
+                its.it_interval = ts;
+        if (timerfd_settime(fd, 0, &its, NULL) < 0) {
+                int e = errno;
+                close(fd);
+                return sbx_error_errno(err, e, "timerfd_settime");
+        }
+        return fd;
+}
+
 static int open_supervisor_fds(struct supervisor *s, uint64_t timeout_ms, const sigset_t *fwd,
                                sbx_error **err)
 {
         s->sigfd = signalfd(-1, fwd, SFD_CLOEXEC | SFD_NONBLOCK);
         if (s->sigfd < 0)
                 return sbx_error_errno(err, errno, "signalfd");
+        /* Only reads of pids.current / memory.current, and only when the
+         * kernel keeps no peak of its own. */
+        if (s->cg && sbx_cgroup_unkept_peaks(s->cg)) {
+                s->sample_fd = open_timer(SBX_RUN_SAMPLE_MS, true, err);
+                if (s->sample_fd < 0)
+                        return s->sample_fd;
+        }
         if (timeout_ms == 0)
                 return 0;
-        s->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-        if (s->timerfd < 0)
-                return sbx_error_errno(err, errno, "timerfd_create");
-        struct itimerspec its = {
-                .it_value = { .tv_sec = (time_t)(timeout_ms / 1000),
-                              .tv_nsec = (long)(timeout_ms % 1000) * 1000000L },
-        };
-        if (timerfd_settime(s->timerfd, 0, &its, NULL) < 0)
-                return sbx_error_errno(err, errno, "timerfd_settime");
-        return 0;
+        s->timerfd = open_timer(timeout_ms, false, err);
+        return s->timerfd < 0 ? s->timerfd : 0;
 }
 
 static int reap_init(struct supervisor *s, sbx_error **err)
@@ -182,10 +209,28 @@ static int reap_init(struct supervisor *s, sbx_error **err)
         return 0;
 }
 
-static void kill_and_reap(struct supervisor *s)
+/* SIGKILL init (the kernel then kills its pid namespace) and everything
+ * in the cgroup, at once. */
+static void kill_sandbox(struct supervisor *s)
 {
         pidfd_signal(s->pidfd, SIGKILL);
+        if (s->cg)
+                sbx_cgroup_kill(s->cg, NULL);
+}
+
+static void kill_and_reap(struct supervisor *s)
+{
+        kill_sandbox(s);
         reap_init(s, NULL);
+}
+
+/* Put init in the cgroup unless clone3 did: before it is released, while it
+ * still blocks on the sync pipe. */
+static int place_init(struct supervisor *s, bool placed, sbx_error **err)
+{
+        if (!s->cg || placed)
+                return 0;
+        return sbx_cgroup_attach(s->cg, s->pid, err);
 }
 
 /* Clone init and release it once its id maps are written. */
@@ -203,7 +248,9 @@ static int start_sandbox(struct sbx_sandbox_ctx *ctx, struct supervisor *s, sbx_
         }
         ctx->sync_fd = sync[0];
         ctx->msg_fd = msg[1];
-        pid_t pid = sbx_ns_clone(ctx->namespaces, &s->pidfd, err);
+        bool placed = false;
+        int cgroup_fd = s->cg ? sbx_cgroup_clone_fd(s->cg) : -1;
+        pid_t pid = sbx_ns_clone(ctx->namespaces, cgroup_fd, &s->pidfd, &placed, err);
         if (pid == 0) {
                 close(sync[1]);
                 close(msg[0]);
@@ -217,7 +264,11 @@ static int start_sandbox(struct sbx_sandbox_ctx *ctx, struct supervisor *s, sbx_
                 return pid;
         s->pid = pid;
         fcntl(s->msg_fd, F_SETFL, O_NONBLOCK);
-        int r = 0;
+        int r = place_init(s, placed, err);
+        if (r < 0) {
+                kill_and_reap(s);
+                return r;
+        }
         if (ctx->namespaces & SBX_NS_USER)
                 r = sbx_ns_write_id_maps(pid, err);
         if (r >= 0 && write(release_fd, "g", 1) != 1)
@@ -243,17 +294,28 @@ static void expire_timer(struct supervisor *s)
 
         if (read(s->timerfd, &ticks, sizeof(ticks)) != (ssize_t)sizeof(ticks))
                 return;
-        /* Killing pid 1 makes the kernel kill the whole pid namespace. */
         s->timed_out = true;
-        pidfd_signal(s->pidfd, SIGKILL);
+        kill_sandbox(s);
+}
+
+static void sample_peaks(struct supervisor *s)
+{
+        uint64_t ticks;
+
+        if (read(s->sample_fd, &ticks, sizeof(ticks)) != (ssize_t)sizeof(ticks))
+                return;
+        /* A failed read here only costs precision: the final sample says
+         * what is wrong. */
+        sbx_cgroup_sample_peaks(s->cg, NULL);
 }
 
 static int wait_sandbox(struct supervisor *s, sbx_error **err)
 {
-        struct pollfd p[3] = {
+        struct pollfd p[4] = {
                 { .fd = s->pidfd, .events = POLLIN },
                 { .fd = s->sigfd, .events = POLLIN },
                 { .fd = s->timerfd, .events = POLLIN },
+                { .fd = s->sample_fd, .events = POLLIN },
         };
 
         for (;;) {
@@ -268,6 +330,8 @@ static int wait_sandbox(struct supervisor *s, sbx_error **err)
                         forward_signals(s);
                 if (p[2].revents)
                         expire_timer(s);
+                if (p[3].revents)
+                        sample_peaks(s);
                 if (p[0].revents)
                         return reap_init(s, err);
         }
@@ -346,11 +410,13 @@ static void fill_usage(const struct supervisor *s, const struct timespec *t0,
         res->max_rss_bytes = (uint64_t)s->usage.ru_maxrss * 1024u;
 }
 
-/* Start, supervise and reap the sandbox; fill res. */
-static int run_sandbox(struct sbx_sandbox_ctx *ctx, uint64_t timeout_ms,
+/* Start, supervise and reap the sandbox in cgroup cg (may be NULL); fill
+ * res. */
+static int run_sandbox(struct sbx_sandbox_ctx *ctx, struct sbx_cgroup *cg, uint64_t timeout_ms,
                        struct sbx_run_result *res, sbx_error **err)
 {
-        struct supervisor s = { .pidfd = -1, .sigfd = -1, .timerfd = -1, .msg_fd = -1 };
+        struct supervisor s = { .pidfd = -1, .sigfd = -1, .timerfd = -1, .sample_fd = -1,
+                                .msg_fd = -1, .cg = cg };
         struct sandbox_report rep = { 0 };
         struct timespec t0;
         sigset_t fwd;
@@ -368,8 +434,24 @@ static int run_sandbox(struct sbx_sandbox_ctx *ctx, uint64_t timeout_ms,
         if (r >= 0) {
                 fill_usage(&s, &t0, res);
                 map_exit_code(&s, &rep, res);
+                if (cg)
+                        sbx_run_cgroup_sample(cg, res);
         }
         supervisor_close(&s);
+        return r;
+}
+
+/* The cgroup, then the sandbox in it; the cgroup is destroyed on every
+ * path, before the state dir goes (so gc still finds it after a crash). */
+static int run_in_cgroup(const struct sbx_run_config *cfg, struct sbx_sandbox_ctx *ctx,
+                         struct sbx_run_result *res, sbx_error **err)
+{
+        struct sbx_cgroup *cg = NULL;
+        int r = sbx_run_cgroup_create(cfg, res->id, &cg, err);
+
+        if (r >= 0)
+                r = run_sandbox(ctx, cg, cfg->spec->limits.timeout_ms, res, err);
+        sbx_run_cgroup_finish(cg, res);
         return r;
 }
 
@@ -406,12 +488,12 @@ int sbx_run(const struct sbx_run_config *cfg, struct sbx_run_result *ret, sbx_er
                         .scratch_dir = st->scratch,
                         .namespaces = sbx_ns_for_spec(spec),
                 };
-                r = run_sandbox(&ctx, spec->limits.timeout_ms, &res, err);
+                r = run_in_cgroup(cfg, &ctx, &res, err);
                 /* A failure to clean up is reported, but the run itself
                  * happened: keep its result. */
                 sbx_autoerror e = NULL;
                 if (sbx_state_remove(st, &e) < 0 && e)
-                        res.cleanup_error = e->message ? strdup(e->message) : NULL;
+                        sbx_run_add_cleanup_error(&res, e->message ? e->message : "remove state");
         }
         sigprocmask(SIG_SETMASK, &old, NULL);
         sbx_strv_clear(&env);

@@ -93,9 +93,11 @@ static json_t *state_json(const struct sbx_run_config *cfg, const char *id,
         char created[64];
 
         sbx_format_iso8601(created_at, created, sizeof(created));
-        return json_pack("{s:s, s:s?, s:s?, s:I, s:I, s:s}", "id", id, "name", cfg->name,
+        /* gc removes the cgroup of a dead sandbox under this parent. */
+        return json_pack("{s:s, s:s?, s:s?, s:I, s:I, s:s, s:s}", "id", id, "name", cfg->name,
                          "profile", cfg->profile, "pid", (json_int_t)getpid(), "pid_start_time",
-                         (json_int_t)start_ticks, "created_at", created);
+                         (json_int_t)start_ticks, "created_at", created, "cgroup_parent",
+                         sbx_cgroup_parent_resolve(cfg->cgroup_parent));
 }
 
 static int write_state_json(const char *dir, json_t *state, sbx_error **err)

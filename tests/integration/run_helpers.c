@@ -252,3 +252,46 @@ bool rt_netns_in_use(const char *ns_link)
                 closedir(d);
         return found;
 }
+
+static const char *dir_name_wanted;
+static int dirs_found;
+
+static int count_named(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        (void)st;
+        if (flag == FTW_D && strcmp(path + ftw->base, dir_name_wanted) == 0)
+                dirs_found++;
+        return 0;
+}
+
+int rt_cgroup_dirs_named(const char *name)
+{
+        FILE *f = fopen("/proc/self/mountinfo", "re");
+        char line[4096];
+        cr_assert_not_null(f);
+        dir_name_wanted = name;
+        dirs_found = 0;
+        while (fgets(line, sizeof(line), f)) {
+                char mnt[1024], fstype[64];
+                const char *dash = strstr(line, " - ");
+                if (!dash || sscanf(line, "%*s %*s %*s %*s %1023s", mnt) != 1 ||
+                    sscanf(dash + 3, "%63s", fstype) != 1)
+                        continue;
+                if (strcmp(fstype, "cgroup") == 0 || strcmp(fstype, "cgroup2") == 0)
+                        nftw(mnt, count_named, 16, FTW_PHYS | FTW_MOUNT);
+        }
+        fclose(f);
+        return dirs_found;
+}
+
+char *rt_report_id(const char *report_path)
+{
+        char *text = rt_read_file(report_path);
+        const char *p = strstr(text, "\"id\": \"");
+        cr_assert_not_null(p, "no id in report %s: %s", report_path, text);
+        char *id = strndup(p + 7, 16);
+        free(text);
+        cr_assert_not_null(id);
+        cr_assert_eq(strlen(id), 16, "id '%s'", id);
+        return id;
+}

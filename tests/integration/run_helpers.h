@@ -43,4 +43,10 @@ bool rt_netns_in_use(const char *ns_link);
 /* The text of a file, malloc'd ("" if unreadable). */
 char *rt_read_file(const char *path);
 
+/* How many directories named `name` exist in all the host's cgroup
+ * hierarchies (every cgroup and cgroup2 mount), searched whole. */
+int rt_cgroup_dirs_named(const char *name);
+/* The "id" of a JSON report file, malloc'd (asserts that it is there). */
+char *rt_report_id(const char *report_path);
+
 #endif

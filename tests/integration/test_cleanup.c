@@ -1,9 +1,11 @@
 /* test_cleanup: throwaway means throwaway. After every exit path of `run`
  * (normal exit, signal, timeout, set-up failure, SIGKILL of sandboxctl
  * followed by `sandboxctl gc`) no sandbox process is left, the host mount
- * table is unchanged, the sandbox's network namespace is gone and the state
- * dir is empty. */
+ * table is unchanged, the sandbox's network namespace is gone, no cgroup
+ * directory of the sandbox is left in any hierarchy and the state dir is
+ * empty. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,13 +52,30 @@ static void expect_nothing_left(const struct snapshot *s, const char *netns)
         free(s->mountinfo);
 }
 
+static char *report_file(void)
+{
+        char *path;
+        cr_assert(asprintf(&path, "%s/report.json", rt_workspace()) > 0);
+        return path;
+}
+
+static void expect_no_cgroup(const char *report)
+{
+        char *id = rt_report_id(report);
+        cr_expect_eq(rt_cgroup_dirs_named(id), 0, "a cgroup directory of %s is left", id);
+        free(id);
+}
+
 static void run_and_check(const char *tail, const char *opt, const char *optval, int code)
 {
         struct snapshot s;
         struct run_result r;
         snapshot_take(&s);
         char *script = script_with(&s, tail);
-        cr_assert_eq(rt_run_sh(&r, script, opt, optval, NULL), 0);
+        char *report = report_file();
+        cr_assert_eq(rt_run_sh(&r, script, "--report", report, opt, optval, NULL), 0);
+        expect_no_cgroup(report);
+        free(report);
         cr_expect_eq(r.exit_code, code, "exit %d; stderr: %s", r.exit_code, r.err);
         char netns[64] = "";
         sscanf(r.out, "%63s", netns);
@@ -86,11 +105,28 @@ Test(cleanup, after_setup_failure)
         struct snapshot s;
         struct run_result r;
         snapshot_take(&s);
-        cr_assert_eq(sbx_test_run_sbx(30, &r, "run", "--rootfs", "/nonexistent", "--", "sleep",
-                                      s.marker, NULL), 0);
+        char *report = report_file();
+        cr_assert_eq(sbx_test_run_sbx(30, &r, "run", "--report", report, "--rootfs",
+                                      "/nonexistent", "--", "sleep", s.marker, NULL),
+                     0);
         cr_expect_eq(r.exit_code, 125, "stderr: %s", r.err);
+        expect_no_cgroup(report);
+        free(report);
         expect_nothing_left(&s, NULL);
         sbx_test_result_free(&r);
+}
+
+/* The one sandbox id in the state dir. */
+static void only_state_entry(char *ret, size_t len)
+{
+        DIR *d = opendir(rt_state_dir());
+        struct dirent *de;
+        cr_assert_not_null(d);
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.' && strlen(de->d_name) < len)
+                        memcpy(ret, de->d_name, strlen(de->d_name) + 1);
+        closedir(d);
+        cr_assert_eq(strlen(ret), 16, "state dir entry '%s'", ret);
 }
 
 Test(cleanup, after_sigkill_of_sandboxctl_then_gc)
@@ -111,6 +147,9 @@ Test(cleanup, after_sigkill_of_sandboxctl_then_gc)
         /* The sandbox dies with its supervisor (PR_SET_PDEATHSIG). */
         cr_expect(rt_wait_no_process_with_arg(s.marker, 5), "the sandbox outlived sandboxctl");
         cr_expect(!rt_state_dir_empty(), "the dead supervisor's state should be left for gc");
+        char id[64] = "";
+        only_state_entry(id, sizeof(id));
+        cr_expect_gt(rt_cgroup_dirs_named(id), 0, "the dead sandbox's cgroup should be left");
 
         struct run_result r;
         cr_assert_eq(sbx_test_run_sbx(30, &r, "gc", "--dry-run", NULL), 0);
@@ -127,6 +166,7 @@ Test(cleanup, after_sigkill_of_sandboxctl_then_gc)
                   "gc: %s", r.out);
         sbx_test_result_free(&r);
 
+        cr_expect_eq(rt_cgroup_dirs_named(id), 0, "gc left a cgroup directory of %s", id);
         char netns[64] = "";
         sscanf(buf, "%63s", netns);
         expect_nothing_left(&s, netns);
