@@ -36,6 +36,21 @@ int cli_profile(int argc, char **argv);
 int cli_version(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_gc(int argc, char **argv);
+/* Long-lived sandboxes (cli_create.c, cli_lifecycle.c, cli_inspect.c, cli_ps.c,
+ * cli_exec.c, cli_logs.c). */
+int cli_create(int argc, char **argv);
+int cli_start(int argc, char **argv);
+int cli_stop(int argc, char **argv);
+int cli_restart(int argc, char **argv);
+int cli_kill(int argc, char **argv);
+int cli_destroy(int argc, char **argv);
+int cli_list(int argc, char **argv);
+int cli_info(int argc, char **argv);
+int cli_stats(int argc, char **argv);
+int cli_ps(int argc, char **argv);
+int cli_exec(int argc, char **argv);
+int cli_logs(int argc, char **argv);
+int cli_events(int argc, char **argv);
 
 /* The log format chosen with --log-format (hints are only printed as text). */
 enum sbx_log_format cli_log_format(void);

@@ -6,12 +6,26 @@
 
 #include "cli.h"
 #include "config.h"
+#include "src/supervisor/supervisor.h"
 
 /* One row per command: name, function, one-line summary (shown by --help in
  * this order). */
 const struct cli_command cli_commands[] = {
         { "run", cli_run, "Run a command in a new throwaway sandbox" },
         { "gc", cli_gc, "Remove what dead sandboxes left behind" },
+        { "create", cli_create, "Create a long-lived sandbox under its own supervisor" },
+        { "start", cli_start, "Start a stopped sandbox" },
+        { "stop", cli_stop, "Stop a sandbox (stop signal, grace period, then kill)" },
+        { "restart", cli_restart, "Stop and start a sandbox" },
+        { "kill", cli_kill, "Send a signal to the processes of a sandbox" },
+        { "destroy", cli_destroy, "Stop a sandbox and remove everything it has" },
+        { "list", cli_list, "List sandboxes with status and usage" },
+        { "info", cli_info, "Show everything known about a sandbox" },
+        { "stats", cli_stats, "Show the live resource usage of a sandbox" },
+        { "ps", cli_ps, "List the processes inside a sandbox" },
+        { "exec", cli_exec, "Run a command inside a running sandbox" },
+        { "logs", cli_logs, "Show the output of a sandbox's command" },
+        { "events", cli_events, "Show or follow lifecycle, limit and audit events" },
         { "profile", cli_profile, "List, show and validate security profiles" },
         { "version", cli_version, "Show the versions of sandboxctl, its libraries and the kernel" },
         { "help", cli_help, "Show help for sandboxctl or one of its commands" },
@@ -143,6 +157,9 @@ static int parse_global_options(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+        /* A supervisor re-executing itself (src/supervisor/spawn.c). */
+        if (argc > 1 && strcmp(argv[1], SBX_SUPERVISE_COMMAND) == 0)
+                return sbx_supervisor_main(argc - 1, argv + 1);
         int r = parse_global_options(argc, argv);
         if (r >= 0)
                 return r;

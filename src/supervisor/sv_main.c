@@ -1,0 +1,401 @@
+/* sv_main: the supervisor's set-up, event loop and control requests. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "sandboxctl/control.h"
+#include "sandboxctl/events.h"
+#include "sandboxctl/profile.h"
+#include "sandboxctl/runtime.h"
+#include "sandboxctl/util.h"
+#include "src/lib/run-internal.h"
+#include "supervisor.h"
+#include "sv_internal.h"
+
+int sv_save(struct sv *s)
+{
+        sbx_autoerror e = NULL;
+        sbx_autoclose int lock = sbx_registry_lock(s->state_dir, s->sb->id, 10000, &e);
+        int r = lock < 0 ? lock : sbx_registry_write(s->state_dir, s->sb, &e);
+
+        if (r < 0)
+                sv_event(s, "error", json_pack("{s:s}", "reason", e ? e->message : "save state"));
+        return r;
+}
+
+static bool event_wanted(const struct sv *s, const char *type)
+{
+        if (strcmp(type, "error") == 0)
+                return true;
+        if (s->spec && s->spec->audit == SBX_AUDIT_NONE)
+                return false;
+        if (strcmp(type, "control") == 0 || strcmp(type, "exec") == 0)
+                return !s->spec || s->spec->audit == SBX_AUDIT_FULL;
+        return true;
+}
+
+/* Takes the reference of fields. */
+void sv_event(struct sv *s, const char *type, void *fields)
+{
+        if (event_wanted(s, type))
+                sbx_event_append(s->state_dir, s->sb->id, type, fields, NULL);
+        json_decref(fields);
+}
+
+int sv_watch(struct sv *s, int fd, enum sv_source tag)
+{
+        struct epoll_event ev = { .events = EPOLLIN, .data.u64 = ((uint64_t)tag << 32) | (unsigned)fd };
+
+        return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+void sv_unwatch(struct sv *s, int fd)
+{
+        if (fd >= 0)
+                epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+int sv_timer_arm(int tfd, uint64_t ms, uint64_t interval_ms)
+{
+        struct itimerspec its = {
+                .it_value = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L },
+                .it_interval = { .tv_sec = (time_t)(interval_ms / 1000),
+                                 .tv_nsec = (long)(interval_ms % 1000) * 1000000L },
+        };
+
+        if (ms == 0 && interval_ms == 0)
+                its.it_value.tv_nsec = 0; /* disarm */
+        return timerfd_settime(tfd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+static void reply(int fd, json_t *o)
+{
+        if (o)
+                sbx_control_send(fd, o, NULL);
+        json_decref(o);
+}
+
+static json_t *state_reply(struct sv *s)
+{
+        json_t *o = json_pack("{s:b}", "ok", 1);
+
+        if (o)
+                json_object_set_new(o, "state", sbx_sandbox_to_json(s->sb, false));
+        return o;
+}
+
+/* Answer every client waiting for the sandbox to stop. */
+void sv_reply_pending(struct sv *s, const sbx_error *e)
+{
+        for (size_t i = 0; i < s->n_pending; i++) {
+                if (e)
+                        sbx_control_send_error(s->pending[i].fd, e);
+                else
+                        reply(s->pending[i].fd, state_reply(s));
+                close(s->pending[i].fd);
+        }
+        s->n_pending = 0;
+}
+
+static int add_pending(struct sv *s, int fd, enum sv_op op)
+{
+        if (s->n_pending >= SV_MAX_PENDING)
+                return -EBUSY;
+        s->pending[s->n_pending++] = (struct sv_pending){ .fd = fd, .op = op };
+        return 0;
+}
+
+static uint64_t grace_of(json_t *req)
+{
+        json_t *t = json_object_get(req, "time_ms");
+
+        return json_is_integer(t) && json_integer_value(t) >= 0 ? (uint64_t)json_integer_value(t)
+                                                                : SV_DEFAULT_STOP_MS;
+}
+
+static int op_start(struct sv *s, sbx_error **err)
+{
+        if (s->pidfd >= 0 || s->stopping)
+                return sbx_error_set(err, EALREADY, "sandbox %s is already running", s->sb->id);
+        s->attempts = 0;
+        sv_timer_arm(s->restart_tfd, 0, 0);
+        return sv_start(s, err);
+}
+
+/* stop, restart and destroy: reply now when nothing runs, else once stopped.
+ * Returns 1 when the reply is deferred (fd kept). */
+static int op_stopping(struct sv *s, int fd, enum sv_op op, json_t *req, sbx_error **err)
+{
+        if (op == SV_OP_DESTROY)
+                s->keep_data = json_is_true(json_object_get(req, "keep_data"));
+        if (s->pidfd < 0) {
+                sv_timer_arm(s->restart_tfd, 0, 0);
+                if (op == SV_OP_RESTART)
+                        return op_start(s, err);
+                if (op == SV_OP_DESTROY) {
+                        sv_destroy(s);
+                        return 0;
+                }
+                if (s->sb->status != SBX_STATUS_ERROR && s->sb->status != SBX_STATUS_STOPPED) {
+                        s->sb->status = SBX_STATUS_STOPPED;
+                        sv_save(s);
+                }
+                return 0;
+        }
+        if (add_pending(s, fd, op) < 0)
+                return sbx_error_set(err, EBUSY, "too many waiting requests");
+        s->restart_after_stop |= op == SV_OP_RESTART;
+        s->destroy_after_stop |= op == SV_OP_DESTROY;
+        if (!s->stopping)
+                sv_stop(s, grace_of(req));
+        return 1;
+}
+
+static int dispatch(struct sv *s, int fd, json_t *req, sbx_error **err)
+{
+        const char *op = json_string_value(json_object_get(req, "op"));
+
+        if (!op)
+                return sbx_error_set(err, EINVAL, "control request without \"op\"");
+        if (strcmp(op, "status") == 0)
+                return 0;
+        if (strcmp(op, "start") == 0)
+                return op_start(s, err);
+        if (strcmp(op, "stop") == 0)
+                return op_stopping(s, fd, SV_OP_STOP, req, err);
+        if (strcmp(op, "restart") == 0)
+                return op_stopping(s, fd, SV_OP_RESTART, req, err);
+        if (strcmp(op, "destroy") == 0)
+                return op_stopping(s, fd, SV_OP_DESTROY, req, err);
+        if (strcmp(op, "kill") == 0) {
+                json_int_t sig = json_integer_value(json_object_get(req, "signal"));
+                return sv_kill(s, sig > 0 && sig < 65 ? (int)sig : SIGKILL, err);
+        }
+        return sbx_error_set(err, EOPNOTSUPP, "unknown control request '%s'", op);
+}
+
+static void on_control(struct sv *s)
+{
+        sbx_autoerror e = NULL;
+        uid_t uid;
+        int fd;
+
+        if (sbx_control_accept(s->listenfd, s->sb->uid, &fd, &uid, &e) < 0) {
+                if (e && e->code == EACCES)
+                        sv_event(s, "error", json_pack("{s:s}", "reason", e->message));
+                return;
+        }
+        __attribute__((cleanup(json_decrefp))) json_t *req = NULL;
+        if (sbx_control_recv(fd, 2000, (void **)&req, &e) < 0) {
+                close(fd);
+                return;
+        }
+        const char *op = json_string_value(json_object_get(req, "op"));
+        if (op && strcmp(op, "status") != 0)
+                sv_event(s, "control", json_pack("{s:I, s:s}", "uid", (json_int_t)uid, "op", op));
+        int r = dispatch(s, fd, req, &e);
+        if (r == 1)
+                return; /* deferred */
+        if (r < 0)
+                sbx_control_send_error(fd, e);
+        else
+                reply(fd, state_reply(s));
+        close(fd);
+}
+
+static void on_signal(struct sv *s)
+{
+        struct signalfd_siginfo si;
+
+        while (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+                /* SIGTERM: stop the sandbox, keep the state, and leave. */
+                if (si.ssi_signo == SIGTERM && !s->destroy_after_stop) {
+                        s->quit = true;
+                        if (s->pidfd >= 0 && !s->stopping)
+                                sv_stop(s, SV_DEFAULT_STOP_MS);
+                        else if (s->pidfd < 0)
+                                s->done = true;
+                }
+        }
+}
+
+static void dispatch_event(struct sv *s, enum sv_source src)
+{
+        switch (src) {
+        case SV_SRC_SIGNAL: on_signal(s); break;
+        case SV_SRC_CONTROL: on_control(s); break;
+        case SV_SRC_PIDFD: sv_on_init_exit(s); break;
+        case SV_SRC_LOG: sv_on_log(s); break;
+        case SV_SRC_TIMEOUT: sv_on_timeout(s); break;
+        case SV_SRC_GRACE: sv_on_grace(s); break;
+        case SV_SRC_RESTART: sv_on_restart_timer(s); break;
+        case SV_SRC_SAMPLE: sv_on_sample(s); break;
+        default: break;
+        }
+}
+
+static int sv_loop(struct sv *s)
+{
+        struct epoll_event ev[16];
+
+        while (!s->done) {
+                int n = epoll_wait(s->epfd, ev, SBX_ARRAY_SIZE(ev), -1);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                for (int i = 0; i < n && !s->done; i++) {
+                        enum sv_source src = (enum sv_source)(ev[i].data.u64 >> 32);
+                        /* The log pipe first: read what the command wrote before it died. */
+                        if (src == SV_SRC_PIDFD && s->log_fd >= 0)
+                                sv_on_log(s);
+                        dispatch_event(s, src);
+                }
+        }
+        return 0;
+}
+
+static int open_fds(struct sv *s, sbx_error **err)
+{
+        sigset_t set;
+
+        sbx_forwarded_signals(&set);
+        sigaddset(&set, SIGCHLD);
+        sigaddset(&set, SIGPIPE);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+        s->epfd = epoll_create1(EPOLL_CLOEXEC);
+        int *tfds[] = { &s->timeout_tfd, &s->grace_tfd, &s->restart_tfd, &s->sample_tfd };
+        for (size_t i = 0; i < SBX_ARRAY_SIZE(tfds); i++)
+                *tfds[i] = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (s->sigfd < 0 || s->epfd < 0 || s->timeout_tfd < 0 || s->grace_tfd < 0 ||
+            s->restart_tfd < 0 || s->sample_tfd < 0)
+                return sbx_error_errno(err, errno, "supervisor fds");
+        sbx_autofree char *sock = sbx_registry_path(s->state_dir, s->sb->id, SBX_CONTROL_SOCKET);
+        if (!sock)
+                return sbx_error_errno(err, ENOMEM, "control socket");
+        int r = sbx_control_listen(sock, &s->listenfd, err);
+        if (r < 0)
+                return r;
+        if (sv_watch(s, s->sigfd, SV_SRC_SIGNAL) < 0 || sv_watch(s, s->listenfd, SV_SRC_CONTROL) < 0 ||
+            sv_watch(s, s->timeout_tfd, SV_SRC_TIMEOUT) < 0 ||
+            sv_watch(s, s->grace_tfd, SV_SRC_GRACE) < 0 ||
+            sv_watch(s, s->restart_tfd, SV_SRC_RESTART) < 0 ||
+            sv_watch(s, s->sample_tfd, SV_SRC_SAMPLE) < 0)
+                return sbx_error_errno(err, errno, "epoll_ctl");
+        return 0;
+}
+
+static int load(struct sv *s, const char *id, sbx_error **err)
+{
+        int r = sbx_registry_read(s->state_dir, id, &s->sb, err);
+
+        if (r < 0)
+                return r;
+        if (!s->sb->long_lived || !s->sb->spec_json || s->sb->argv.n == 0)
+                return sbx_error_set(err, EINVAL, "sandbox %s has no configuration", id);
+        r = sbx_profile_load_string(s->sb->spec_json, strlen(s->sb->spec_json), "state.json",
+                                    &s->spec, err);
+        if (r < 0)
+                return sbx_error_prefix(err, r, "load the spec of %s", id);
+        s->spec->limits.memory = s->sb->limit_memory;
+        s->spec->limits.pids = s->sb->limit_pids;
+        s->spec->limits.cpu = s->sb->limit_cpu;
+        s->spec->limits.timeout_ms = s->sb->limit_timeout_ms;
+        s->dir = sbx_registry_path(s->state_dir, id, NULL);
+        s->log_path = sbx_registry_path(s->state_dir, id, "logs");
+        if (!s->dir || !s->log_path)
+                return sbx_error_errno(err, ENOMEM, "supervisor");
+        if (!s->sb->log_max)
+                s->sb->log_max = SV_LOG_MAX_DEFAULT;
+        s->sb->supervisor_pid = getpid();
+        free(s->sb->reason);
+        s->sb->reason = NULL;
+        s->sb->supervisor_dead = false;
+        s->sb->status = SBX_STATUS_STOPPED;
+        return sbx_pid_start_time(getpid(), &s->sb->supervisor_start, err);
+}
+
+static int setup(struct sv *s, const char *id, bool start, sbx_error **err)
+{
+        int r = load(s, id, err);
+
+        if (r >= 0)
+                r = open_fds(s, err);
+        if (r >= 0)
+                r = sv_save(s);
+        if (r >= 0 && start)
+                r = sv_start(s, err);
+        if (r >= 0)
+                sv_timer_arm(s->sample_tfd, SV_SAMPLE_MS, SV_SAMPLE_MS);
+        return r;
+}
+
+static void report_ready(int fd, int r, const sbx_error *e)
+{
+        char msg[1100];
+
+        if (fd < 0)
+                return;
+        snprintf(msg, sizeof(msg), "%s%s", r >= 0 ? "ok" : "error: ",
+                 r >= 0 ? "" : (e && e->message ? e->message : "supervisor failed"));
+        ssize_t n = write(fd, msg, strlen(msg));
+        (void)n;
+        close(fd);
+}
+
+static void sv_close(struct sv *s)
+{
+        int *fds[] = { &s->epfd, &s->sigfd, &s->listenfd, &s->pidfd, &s->msg_fd, &s->log_fd,
+                       &s->log_out, &s->timeout_tfd, &s->grace_tfd, &s->restart_tfd,
+                       &s->sample_tfd };
+        for (size_t i = 0; i < SBX_ARRAY_SIZE(fds); i++)
+                sbx_closep(fds[i]);
+        sbx_cgroup_free(s->cg);
+        sbx_spec_free(s->spec);
+        sbx_sandbox_free(s->sb);
+        free(s->dir);
+        free(s->log_path);
+        free(s->fail_step);
+        free(s->failure);
+}
+
+int sbx_supervisor_main(int argc, char **argv)
+{
+        struct sv s = { .epfd = -1, .sigfd = -1, .listenfd = -1, .pidfd = -1, .msg_fd = -1,
+                        .log_fd = -1, .log_out = -1, .timeout_tfd = -1, .grace_tfd = -1,
+                        .restart_tfd = -1, .sample_tfd = -1 };
+        sbx_autoerror e = NULL;
+
+        if (argc < 4)
+                return 2;
+        s.state_dir = argv[1];
+        int ready = atoi(argv[3]);
+        bool start = argc > 4 && strcmp(argv[4], "--start") == 0;
+        umask(022);
+        if (chdir("/") < 0)
+                return 1;
+        int r = setup(&s, argv[2], start, &e);
+        if (r < 0 && s.sb && s.listenfd >= 0) {
+                /* Keep the sandbox visible, in error, until it is destroyed. */
+                s.sb->status = SBX_STATUS_ERROR;
+                free(s.sb->reason);
+                s.sb->reason = strdup(e && e->message ? e->message : "start failed");
+                sv_save(&s);
+                sv_event(&s, "error", json_pack("{s:s?}", "reason", s.sb->reason));
+        }
+        report_ready(ready, r, e);
+        if (r >= 0 || (s.sb && s.listenfd >= 0))
+                r = sv_loop(&s);
+        sv_close(&s);
+        return r < 0 ? 1 : 0;
+}

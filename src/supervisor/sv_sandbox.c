@@ -1,0 +1,562 @@
+/* sv_sandbox: start, watch, stop and restart the sandbox's init; its logs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandboxctl/events.h"
+#include "sandboxctl/util.h"
+#include "src/lib/run-internal.h"
+#include "sv_internal.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* struct clone_args up to the cgroup field (CLONE_ARGS_SIZE_VER2). */
+struct sv_clone_args {
+        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+        uint64_t set_tid, set_tid_size, cgroup;
+};
+
+static const struct {
+        unsigned bit;
+        uint64_t flag;
+} ns_flags[] = {
+        { SBX_NS_USER, 0x10000000 }, { SBX_NS_PID, 0x20000000 }, { SBX_NS_MOUNT, 0x00020000 },
+        { SBX_NS_UTS, 0x04000000 },  { SBX_NS_IPC, 0x08000000 }, { SBX_NS_NET, 0x40000000 },
+        /* Not SBX_NS_CGROUP: init unshares it once it is in its cgroup. */
+};
+
+static int pidfd_signal(int pidfd, int sig)
+{
+        return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+static pid_t clone_init(unsigned ns, int cgfd, int *ret_pidfd, sbx_error **err)
+{
+        int pidfd = -1;
+        struct sv_clone_args a = { .flags = CLONE_PIDFD, .exit_signal = SIGCHLD };
+
+        for (size_t i = 0; i < SBX_ARRAY_SIZE(ns_flags); i++)
+                if (ns & ns_flags[i].bit)
+                        a.flags |= ns_flags[i].flag;
+        a.pidfd = (uint64_t)(uintptr_t)&pidfd;
+        if (cgfd >= 0) {
+                a.flags |= CLONE_INTO_CGROUP;
+                a.cgroup = (uint64_t)cgfd;
+        }
+        long pid = syscall(SYS_clone3, &a, sizeof(a));
+        if (pid < 0)
+                return sbx_error_errno(err, errno, "clone3 with flags 0x%llx",
+                                       (unsigned long long)a.flags);
+        if (pid > 0)
+                *ret_pidfd = pidfd;
+        return (pid_t)pid;
+}
+
+static int ensure_cgroup(struct sv *s, sbx_error **err)
+{
+        if (s->cg)
+                return 0;
+        int r = sbx_cgroup_create(s->sb->cgroup_parent, s->sb->id, s->spec, &s->cg, err);
+        if (r == -EEXIST) {
+                /* Left by an earlier supervisor of this sandbox. */
+                sbx_cgroup_remove_stale(s->sb->cgroup_parent, s->sb->id, NULL);
+                if (err && *err) {
+                        sbx_error_free(*err);
+                        *err = NULL;
+                }
+                r = sbx_cgroup_create(s->sb->cgroup_parent, s->sb->id, s->spec, &s->cg, err);
+        }
+        if (r < 0)
+                return sbx_error_prefix(err, r, "cgroup");
+        free(s->sb->cgroup);
+        s->sb->cgroup = strdup(sbx_cgroup_path(s->cg));
+        return 0;
+}
+
+static _Noreturn void init_child(struct sbx_sandbox_ctx *ctx, int log_w)
+{
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+        if (null < 0 || dup2(null, 0) < 0 || dup2(log_w, 1) < 0 || dup2(log_w, 2) < 0)
+                _exit(SBX_EXIT_SETUP);
+        sbx_init_main(ctx);
+}
+
+/* Let init go once it is in its cgroup and has its id maps. */
+static int release_init(struct sv *s, const struct sbx_sandbox_ctx *ctx, int release_fd,
+                        sbx_error **err)
+{
+        int r = 0;
+
+        if (sbx_cgroup_clone_fd(s->cg) < 0)
+                r = sbx_cgroup_attach(s->cg, s->init_pid, err);
+        if (r >= 0 && (ctx->namespaces & SBX_NS_USER))
+                r = sbx_ns_write_id_maps(s->init_pid, err);
+        if (r >= 0 && write(release_fd, "g", 1) != 1)
+                r = sbx_error_errno(err, errno, "release sandbox init");
+        return r;
+}
+
+static void close_pipes(int p[3][2])
+{
+        for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 2; j++)
+                        sbx_closep(&p[i][j]);
+}
+
+static int open_pipes(int p[3][2], sbx_error **err)
+{
+        for (int i = 0; i < 3; i++) {
+                if (pipe2(p[i], O_CLOEXEC) < 0) {
+                        int e = errno;
+                        close_pipes(p);
+                        return sbx_error_errno(err, e, "pipe");
+                }
+        }
+        return 0;
+}
+
+static int spawn_init(struct sv *s, struct sbx_sandbox_ctx *ctx, sbx_error **err)
+{
+        int p[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } }; /* sync, msg, log */
+        int r = open_pipes(p, err);
+
+        if (r < 0)
+                return r;
+        ctx->sync_fd = p[0][0];
+        ctx->msg_fd = p[1][1];
+        pid_t pid = clone_init(ctx->namespaces, sbx_cgroup_clone_fd(s->cg), &s->pidfd, err);
+        if (pid == 0)
+                init_child(ctx, p[2][1]);
+        if (pid < 0) {
+                close_pipes(p);
+                return pid;
+        }
+        s->init_pid = pid;
+        s->msg_fd = sbx_steal_fd(p[1][0]);
+        s->log_fd = sbx_steal_fd(p[2][0]);
+        fcntl(s->msg_fd, F_SETFL, O_NONBLOCK);
+        fcntl(s->log_fd, F_SETFL, O_NONBLOCK);
+        r = release_init(s, ctx, p[0][1], err);
+        close_pipes(p);
+        if (r < 0) {
+                pidfd_signal(s->pidfd, SIGKILL);
+                siginfo_t si;
+                waitid((idtype_t)P_PIDFD, (id_t)s->pidfd, &si, WEXITED);
+                sbx_closep(&s->pidfd);
+                sbx_closep(&s->msg_fd);
+                sbx_closep(&s->log_fd);
+                s->init_pid = 0;
+                return sbx_error_prefix(err, r, "start sandbox init");
+        }
+        return 0;
+}
+
+static int prepare(struct sv *s, struct sbx_strv *env, char **scratch, sbx_error **err)
+{
+        const char *home = s->sb->workspace ? s->spec->filesystem.workspace_path : "/";
+        int r = ensure_cgroup(s, err);
+
+        if (r < 0)
+                return r;
+        r = sbx_run_environment(s->spec, home, s->sb->term, env, err);
+        if (r < 0)
+                return sbx_error_prefix(err, r, "environment");
+        *scratch = sbx_registry_path(s->state_dir, s->sb->id, "scratch");
+        if (!*scratch)
+                return sbx_error_errno(err, ENOMEM, "scratch dir");
+        if (mkdir(*scratch, 0700) < 0 && errno != EEXIST)
+                return sbx_error_errno(err, errno, "mkdir %s", *scratch);
+        return 0;
+}
+
+static void clear_report(struct sv *s)
+{
+        free(s->fail_step);
+        free(s->failure);
+        s->fail_step = s->failure = NULL;
+        s->have_status = false;
+        s->timed_out = false;
+        s->stopping = false;
+}
+
+int sv_start(struct sv *s, sbx_error **err)
+{
+        struct sbx_strv env = { 0 };
+        sbx_autofree char *scratch = NULL;
+        int r = prepare(s, &env, &scratch, err);
+
+        if (r >= 0) {
+                struct sbx_sandbox_ctx ctx = {
+                        .spec = s->spec,
+                        .argv = s->sb->argv.items,
+                        .envp = env.items,
+                        .home = s->sb->workspace ? s->spec->filesystem.workspace_path : "/",
+                        .workspace = s->sb->workspace,
+                        .scratch_dir = scratch,
+                        .namespaces = sbx_ns_for_spec(s->spec),
+                };
+                clear_report(s);
+                r = spawn_init(s, &ctx, err);
+        }
+        sbx_strv_clear(&env);
+        if (r < 0)
+                return r;
+        sv_watch(s, s->pidfd, SV_SRC_PIDFD);
+        sv_watch(s, s->log_fd, SV_SRC_LOG);
+        if (s->spec->limits.timeout_ms)
+                sv_timer_arm(s->timeout_tfd, s->spec->limits.timeout_ms, 0);
+        s->sb->status = SBX_STATUS_RUNNING;
+        s->sb->init_pid = s->init_pid;
+        sbx_pid_start_time(s->init_pid, &s->sb->init_start, NULL);
+        free(s->sb->reason);
+        s->sb->reason = NULL;
+        sv_save(s);
+        sv_event(s, "started", json_pack("{s:i}", "init_pid", (int)s->init_pid));
+        return 0;
+}
+
+void sv_on_log(struct sv *s)
+{
+        char buf[65536];
+
+        for (;;) {
+                ssize_t n = read(s->log_fd, buf, sizeof(buf));
+                if (n > 0) {
+                        sbx_append_rotating(s->log_path, buf, (size_t)n, s->sb->log_max, NULL);
+                        continue;
+                }
+                if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+                        sv_unwatch(s, s->log_fd);
+                        sbx_closep(&s->log_fd);
+                        s->log_fd = -1;
+                }
+                return;
+        }
+}
+
+static void read_messages(struct sv *s)
+{
+        struct sbx_child_msg msg;
+
+        while (read(s->msg_fd, &msg, sizeof(msg)) == (ssize_t)sizeof(msg)) {
+                msg.step[sizeof(msg.step) - 1] = '\0';
+                msg.message[sizeof(msg.message) - 1] = '\0';
+                if (msg.kind == SBX_MSG_COMMAND_STATUS) {
+                        s->have_status = true;
+                        s->status = msg.code;
+                } else if (!s->fail_step) {
+                        s->fail_step = strdup(msg.step);
+                        s->failure = strdup(msg.message);
+                }
+        }
+}
+
+static void record_exit(struct sv *s, const siginfo_t *si)
+{
+        struct sbx_sandbox *sb = s->sb;
+
+        sb->has_exit = true;
+        sb->exit_signal = 0;
+        if (s->have_status && WIFEXITED(s->status)) {
+                sb->exit_code = WEXITSTATUS(s->status);
+        } else if (s->have_status && WIFSIGNALED(s->status)) {
+                sb->exit_signal = WTERMSIG(s->status);
+                sb->exit_code = 128 + sb->exit_signal;
+        } else if (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED) {
+                sb->exit_signal = si->si_status;
+                sb->exit_code = 128 + si->si_status;
+        } else {
+                sb->exit_code = si->si_status;
+        }
+        sb->init_pid = 0;
+        sb->init_start = 0;
+}
+
+static void set_reason(struct sv *s, enum sbx_status st, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static void set_reason(struct sv *s, enum sbx_status st, const char *fmt, ...)
+{
+        va_list ap;
+        char *r = NULL;
+
+        va_start(ap, fmt);
+        if (vasprintf(&r, fmt, ap) < 0)
+                r = NULL;
+        va_end(ap);
+        free(s->sb->reason);
+        s->sb->reason = r;
+        s->sb->status = st;
+}
+
+static void describe_exit(const struct sbx_sandbox *sb, char *buf, size_t len)
+{
+        if (sb->exit_signal)
+                snprintf(buf, len, "killed by signal %d", sb->exit_signal);
+        else
+                snprintf(buf, len, "exited with code %d", sb->exit_code);
+}
+
+static bool wants_restart(const struct sv *s)
+{
+        const struct sbx_sandbox *sb = s->sb;
+        bool failed = sb->exit_code != 0 || sb->exit_signal != 0;
+
+        switch (sb->restart.mode) {
+        case SBX_RESTART_ALWAYS: return true;
+        case SBX_RESTART_ON_FAILURE: return failed;
+        case SBX_RESTART_NO:
+        default: return false;
+        }
+}
+
+static void schedule_restart(struct sv *s, const char *how)
+{
+        const struct sbx_restart_policy *p = &s->sb->restart;
+
+        if (p->max && s->attempts >= p->max) {
+                set_reason(s, SBX_STATUS_ERROR, "restart limit (%u) reached: %s", p->max, how);
+                sv_event(s, "error", json_pack("{s:s}", "reason", s->sb->reason));
+                return;
+        }
+        unsigned shift = s->attempts < 16 ? s->attempts : 16;
+        uint64_t delay = (uint64_t)SV_RESTART_BASE_MS << shift;
+        if (delay > SV_RESTART_CAP_MS)
+                delay = SV_RESTART_CAP_MS;
+        s->attempts++;
+        set_reason(s, SBX_STATUS_STOPPED, "%s; restarting in %llu ms", how,
+                   (unsigned long long)delay);
+        sv_timer_arm(s->restart_tfd, delay, 0);
+}
+
+/* What follows the end of the init: stop, restart, error or rest. */
+static void after_exit(struct sv *s)
+{
+        char how[64];
+
+        describe_exit(s->sb, how, sizeof(how));
+        if (s->stopping) {
+                set_reason(s, SBX_STATUS_STOPPED, "stopped (%s)", how);
+                sv_event(s, "stopped", NULL);
+        } else if (s->fail_step) {
+                set_reason(s, SBX_STATUS_ERROR, "setup failed: %s: %s", s->fail_step,
+                           s->failure ? s->failure : "unknown error");
+                sv_event(s, "error", json_pack("{s:s}", "reason", s->sb->reason));
+        } else if (s->timed_out) {
+                set_reason(s, SBX_STATUS_STOPPED, "timeout reached");
+        } else if (wants_restart(s)) {
+                schedule_restart(s, how);
+        } else {
+                set_reason(s, SBX_STATUS_STOPPED, "%s", how);
+        }
+}
+
+static void close_init(struct sv *s)
+{
+        sv_unwatch(s, s->pidfd);
+        sbx_closep(&s->pidfd);
+        sbx_closep(&s->msg_fd);
+        s->pidfd = s->msg_fd = -1;
+        s->init_pid = 0;
+        if (s->log_fd >= 0)
+                sv_on_log(s);
+        sv_unwatch(s, s->log_fd);
+        sbx_closep(&s->log_fd);
+        s->log_fd = -1;
+        sv_timer_arm(s->timeout_tfd, 0, 0);
+        sv_timer_arm(s->grace_tfd, 0, 0);
+}
+
+void sv_on_init_exit(struct sv *s)
+{
+        siginfo_t si = { 0 };
+        long r;
+
+        do
+                r = syscall(SYS_waitid, P_PIDFD, s->pidfd, &si, WEXITED | __WALL, NULL);
+        while (r < 0 && errno == EINTR);
+        if (r < 0 && errno == EAGAIN)
+                return;
+        read_messages(s);
+        /* Nothing of the sandbox outlives its init (processes that left the
+         * pid namespace's reach, if any, are in the cgroup). */
+        if (s->cg)
+                sbx_cgroup_kill(s->cg, NULL);
+        close_init(s);
+        record_exit(s, &si);
+        sv_event(s, "exited", json_pack("{s:i, s:i}", "code", s->sb->exit_code, "signal",
+                                        s->sb->exit_signal));
+        bool was_stopping = s->stopping;
+        after_exit(s);
+        s->stopping = false;
+        sv_save(s);
+        if (!was_stopping)
+                return;
+        if (s->destroy_after_stop) {
+                sv_destroy(s);
+                return;
+        }
+        if (s->restart_after_stop) {
+                sbx_autoerror e = NULL;
+                s->restart_after_stop = false;
+                s->attempts = 0;
+                if (sv_start(s, &e) < 0) {
+                        set_reason(s, SBX_STATUS_ERROR, "restart: %s", e ? e->message : "failed");
+                        sv_save(s);
+                        sv_reply_pending(s, e);
+                        return;
+                }
+        }
+        sv_reply_pending(s, NULL);
+        if (s->quit)
+                s->done = true;
+}
+
+void sv_stop(struct sv *s, uint64_t grace_ms)
+{
+        s->stopping = true;
+        s->sb->status = SBX_STATUS_STOPPING;
+        sv_save(s);
+        sv_timer_arm(s->restart_tfd, 0, 0);
+        /* init forwards SIGTERM to the command. */
+        pidfd_signal(s->pidfd, SIGTERM);
+        if (grace_ms == 0)
+                sv_on_grace(s);
+        else
+                sv_timer_arm(s->grace_tfd, grace_ms, 0);
+}
+
+static void drain_timer(int tfd)
+{
+        uint64_t ticks;
+        ssize_t n = read(tfd, &ticks, sizeof(ticks));
+        (void)n;
+}
+
+void sv_on_grace(struct sv *s)
+{
+        drain_timer(s->grace_tfd);
+        if (s->pidfd < 0)
+                return;
+        if (s->cg)
+                sbx_cgroup_kill(s->cg, NULL);
+        pidfd_signal(s->pidfd, SIGKILL);
+}
+
+void sv_on_timeout(struct sv *s)
+{
+        drain_timer(s->timeout_tfd);
+        if (s->pidfd < 0)
+                return;
+        s->timed_out = true;
+        sv_event(s, "timeout", json_pack("{s:I}", "timeout_ms",
+                                         (json_int_t)s->spec->limits.timeout_ms));
+        pidfd_signal(s->pidfd, SIGKILL);
+}
+
+void sv_on_restart_timer(struct sv *s)
+{
+        sbx_autoerror e = NULL;
+
+        drain_timer(s->restart_tfd);
+        if (s->pidfd >= 0)
+                return;
+        s->sb->restarts++;
+        sv_event(s, "restarted", json_pack("{s:I, s:I}", "restarts", (json_int_t)s->sb->restarts,
+                                           "attempt", (json_int_t)s->attempts));
+        if (sv_start(s, &e) < 0) {
+                set_reason(s, SBX_STATUS_ERROR, "restart: %s", e ? e->message : "failed");
+                sv_event(s, "error", json_pack("{s:s}", "reason", s->sb->reason));
+                sv_save(s);
+        }
+}
+
+void sv_on_sample(struct sv *s)
+{
+        struct sbx_cgroup_usage u;
+
+        drain_timer(s->sample_tfd);
+        if (!s->cg || s->pidfd < 0 || sbx_cgroup_sample(s->cg, &u, NULL) < 0)
+                return;
+        if ((u.have & SBX_CGROUP_HAVE_OOM) && u.oom_kills > s->seen_oom) {
+                sv_event(s, "oom_kill", json_pack("{s:I}", "count", (json_int_t)u.oom_kills));
+                s->seen_oom = u.oom_kills;
+        }
+        if ((u.have & SBX_CGROUP_HAVE_PIDS_HITS) && u.pids_limit_hits > s->seen_pids_hits) {
+                sv_event(s, "limit_hit", json_pack("{s:s, s:I, s:I}", "which", "pids", "value",
+                                                   (json_int_t)s->spec->limits.pids, "count",
+                                                   (json_int_t)u.pids_limit_hits));
+                s->seen_pids_hits = u.pids_limit_hits;
+        }
+}
+
+/* Signal every process of the sandbox but its init (which would drop it). */
+static int signal_processes(struct sv *s, int sig, sbx_error **err)
+{
+        const char *const *dirs = sbx_cgroup_dirs(s->cg);
+        sbx_autofree char *path = NULL;
+
+        if (!dirs || !dirs[0] || asprintf(&path, "%s/cgroup.procs", dirs[0]) < 0)
+                return sbx_error_set(err, ENOENT, "sandbox %s has no cgroup", s->sb->id);
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return sbx_error_errno(err, errno, "open %s", path);
+        int pid, n = 0;
+        while (fscanf(f, "%d", &pid) == 1) {
+                if (pid != s->init_pid && kill(pid, sig) == 0)
+                        n++;
+        }
+        fclose(f);
+        return n;
+}
+
+int sv_kill(struct sv *s, int sig, sbx_error **err)
+{
+        if (s->pidfd < 0)
+                return sbx_error_set(err, ESRCH, "sandbox %s is not running", s->sb->id);
+        if (sig == SIGKILL) {
+                if (pidfd_signal(s->pidfd, SIGKILL) < 0)
+                        return sbx_error_errno(err, errno, "kill sandbox init");
+                return 0;
+        }
+        int r = signal_processes(s, sig, err);
+        return r < 0 ? r : 0;
+}
+
+void sv_destroy(struct sv *s)
+{
+        sbx_autoerror e = NULL;
+
+        if (s->cg && sbx_cgroup_destroy(s->cg, &e) < 0) {
+                sv_reply_pending(s, e);
+                sv_event(s, "error", json_pack("{s:s}", "reason", e->message));
+                s->destroy_after_stop = false;
+                return;
+        }
+        if (!s->cg)
+                sbx_cgroup_remove_stale(s->sb->cgroup_parent, s->sb->id, NULL);
+        sv_event(s, "destroyed", json_pack("{s:b}", "keep_data", s->keep_data));
+        sv_unwatch(s, s->listenfd);
+        sbx_closep(&s->listenfd);
+        s->listenfd = -1;
+        int r = sbx_registry_remove(s->state_dir, s->sb->id, &e);
+        sv_reply_pending(s, r < 0 ? e : NULL);
+        s->done = true;
+}
