@@ -240,7 +240,14 @@ void sv_on_log(struct sv *s)
         for (;;) {
                 ssize_t n = read(s->log_fd, buf, sizeof(buf));
                 if (n > 0) {
-                        sbx_append_rotating(s->log_path, buf, (size_t)n, s->sb->log_max, NULL);
+                        /* Pieces no larger than the cap keep every file under it. */
+                        size_t step = s->sb->log_max < sizeof(buf) ? (size_t)s->sb->log_max
+                                                                   : sizeof(buf);
+                        for (size_t off = 0; off < (size_t)n; off += step) {
+                                size_t len = (size_t)n - off < step ? (size_t)n - off : step;
+                                sbx_append_rotating(s->log_path, buf + off, len, s->sb->log_max,
+                                                    NULL);
+                        }
                         continue;
                 }
                 if (n == 0 || (errno != EAGAIN && errno != EINTR)) {

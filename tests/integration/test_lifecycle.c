@@ -301,4 +301,78 @@ Test(lifecycle, exec_joins_the_sandbox)
         free(id);
 }
 
+Test(lifecycle, restart_on_failure_twice_then_error)
+{
+        char *id = lc_create("echo run; exit 3", "--restart", "on-failure:2", "--timeout", "0s", NULL);
+        struct run_result r;
+
+        cr_assert(lc_wait_status(id, "error", 30));
+        json_t *o = lc_info(id);
+        cr_assert_eq(json_integer_value(json_object_get(o, "restarts")), 2);
+        cr_assert_str_eq(json_string_value(json_object_get(o, "reason")),
+                         "restart limit (2) reached: exited with code 3");
+        cr_assert_eq(json_integer_value(json_object_get(json_object_get(o, "exit"), "code")), 3);
+        json_decref(o);
+        cr_assert_eq(lc_count_events(id, "started"), 3);
+        cr_assert_eq(lc_count_events(id, "exited"), 3);
+        cr_assert_eq(lc_count_events(id, "restarted"), 2);
+        cr_assert_eq(lc_count_events(id, "error"), 1);
+        cr_assert_eq(lc_sbx(&r, "logs", id, NULL), 0);
+        cr_assert_str_eq(r.out, "run\nrun\nrun\n");
+        sbx_test_result_free(&r);
+        cr_assert_eq(lc_sbx(&r, "destroy", id, NULL), 0);
+        sbx_test_result_free(&r);
+        free(id);
+}
+
+Test(lifecycle, logs_are_captured_and_rotated)
+{
+        /* 300 lines of 100 bytes, a 4 KiB cap: the file is rotated many times. */
+        char *id = lc_create("i=0; while [ $i -lt 300 ]; do printf '%099d\\n' $i; i=$((i+1)); done; "
+                             "echo last >&2",
+                             "--log-max", "4K", "--timeout", "0s", NULL);
+        char path[512];
+        struct stat st;
+        struct run_result r;
+
+        cr_assert(lc_wait_status(id, "stopped", 30));
+        snprintf(path, sizeof(path), "%s/%s/logs", lc_state_dir(), id);
+        cr_assert_eq(stat(path, &st), 0);
+        cr_assert_leq(st.st_size, 4096);
+        strcat(path, ".1");
+        cr_assert_eq(stat(path, &st), 0);
+        cr_assert_leq(st.st_size, 4096);
+        cr_assert_eq(lc_sbx(&r, "logs", id, NULL), 0);
+        size_t len = strlen(r.out);
+        cr_assert(len > 4096 && len <= 8192, "%zu bytes", len);
+        cr_assert(len >= 5 && strcmp(r.out + len - 5, "last\n") == 0, "%s", r.out + len - 20);
+        sbx_test_result_free(&r);
+        cr_assert_eq(lc_sbx(&r, "destroy", id, NULL), 0);
+        sbx_test_result_free(&r);
+        free(id);
+}
+
+Test(lifecycle, events_follow)
+{
+        char *argv[] = { (char *)sbx_test_binary(), (char *)"events", (char *)"-f", (char *)"--json",
+                         (char *)"--count", (char *)"2", NULL };
+        char buf[8192] = "";
+        int out, st;
+        struct run_result r;
+
+        pid_t p = rt_spawn(argv, -1, &out);
+        char *id = lc_create("exec sleep 300", "--timeout", "0s", NULL);
+        cr_assert(rt_read_until(out, "\"started\"", buf, sizeof(buf), 20), "%s", buf);
+        cr_assert(rt_wait_pid(p, 20, &st));
+        close(out);
+        cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        cr_assert(strstr(buf, "\"created\"") && strstr(buf, id), "%s", buf);
+        cr_assert_eq(lc_sbx(&r, "events", "--json", id, NULL), 0);
+        cr_assert(strstr(r.out, "\"type\":\"started\""), "%s", r.out);
+        sbx_test_result_free(&r);
+        cr_assert_eq(lc_sbx(&r, "destroy", "--time", "0", id, NULL), 0);
+        sbx_test_result_free(&r);
+        free(id);
+}
+
 SBX_TEST_MAIN(SBX_NEED_ROOT)
