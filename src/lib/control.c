@@ -38,10 +38,10 @@ int sbx_control_listen(const char *path, int *ret_fd, sbx_error **err)
         if (fd < 0)
                 return sbx_error_errno(err, errno, "socket");
         if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-                return sbx_error_errno(err, errno, "bind %s", path);
+                return sbx_error_errno(err, errno, "bind %s", sa.sun_path);
         /* Anyone may connect: SO_PEERCRED decides who is served. */
         if (chmod(path, 0666) < 0 || listen(fd, 16) < 0) {
-                r = sbx_error_errno(err, errno, "listen %s", path);
+                r = sbx_error_errno(err, errno, "listen %s", sa.sun_path);
                 unlink(path);
                 return r;
         }
