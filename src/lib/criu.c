@@ -4,6 +4,7 @@
  * CRIU 3.17.1). */
 #include <criu/criu.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -129,6 +130,13 @@ static int run_criu(const char *bin, const char *arg, char **ret_out, sbx_error 
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* Error lines that only say that something else failed. */
+static bool is_generic_error(const char *msg)
+{
+        return strstr(msg, "exited, status=") || strstr(msg, "killed by signal") ||
+               strstr(msg, "Dumping FAILED") || strstr(msg, "Restoring FAILED");
+}
+
 /* CRIU's first error that says something: "Error (file.c:12): what" lines,
  * without the prefix, skipping its reports of failed helper processes. */
 static char *first_error(const char *out)
@@ -140,7 +148,7 @@ static char *first_error(const char *out)
                         continue;
                 char *msg = strstr(l, "): ");
                 msg = msg ? msg + 3 : l;
-                if (strstr(msg, "exited, status=") || strstr(msg, "killed by signal")) {
+                if (is_generic_error(msg)) {
                         if (!fallback)
                                 fallback = msg;
                         continue;
@@ -191,7 +199,7 @@ int sbx_criu_probe(char **ret_version, sbx_error **err)
         return 0;
 }
 
-/* The last "Error (...)" line of a CRIU log, for the user. */
+/* The first telling "Error (...)" line of a CRIU log, for the user. */
 static char *log_error(int dir_fd, const char *log)
 {
         int fd = openat(dir_fd, log, O_RDONLY | O_CLOEXEC);
@@ -201,16 +209,21 @@ static char *log_error(int dir_fd, const char *log)
                         close(fd);
                 return NULL;
         }
-        char line[1024], *last = NULL;
+        char line[1024], *generic = NULL;
         while (fgets(line, sizeof(line), f)) {
                 const char *e = strstr(line, "Error (");
                 if (!e)
                         continue;
                 const char *msg = strstr(e, "): ");
-                free(last);
-                last = strndup(msg ? msg + 3 : e, strcspn(msg ? msg + 3 : e, "\n"));
+                msg = msg ? msg + 3 : e;
+                if (!is_generic_error(msg)) {
+                        free(generic);
+                        return strndup(msg, strcspn(msg, "\n"));
+                }
+                if (!generic)
+                        generic = strndup(msg, strcspn(msg, "\n"));
         }
-        return last;
+        return generic;
 }
 
 /* libcriu's result as an error: CRIU's own last error from its log. */

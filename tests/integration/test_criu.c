@@ -1,0 +1,294 @@
+/* CRIU checkpoint/restore of a real process tree (root; CRIU must work).
+ *
+ * A counter (criu-counter) runs as pid 1 of its own pid and UTS namespaces,
+ * in a cgroup of its own. It is dumped with the cgroup frozen, and restored:
+ * it keeps its pid inside the namespace, its hostname and its count.
+ *
+ * Where CRIU cannot run (Debian 12's CRIU 3.17 on kernels >= 6.13), the
+ * binary skips with CRIU's own reason, even with SBX_TESTS_MUST_RUN=1: the
+ * requirement is enforced where CRIU can work, in the VM lane (SBX_VM=1) or
+ * with SBX_TESTS_NEED_CRIU=1, where a failing probe is a failure. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "sandboxctl/cgroup.h"
+#include "sandboxctl/snapshot.h"
+
+#define HOSTNAME "criu-box"
+
+struct counter {
+        char dir[64];
+        char log[128];
+        char images[128];
+        struct sbx_cgroup *cg;
+        pid_t pid; /* the counter, pid 1 inside */
+};
+
+static double now_s(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The last count in the log, 0 if none; its pid and hostname. */
+static unsigned long last_count(const struct counter *c, int *ret_pid, char *ret_host)
+{
+        FILE *f = fopen(c->log, "r");
+        unsigned long n = 0, prev = 0, x;
+        int pid = 0;
+        char host[64] = "";
+        if (!f)
+                return 0;
+        while (fscanf(f, "%lu %d %63s", &x, &pid, host) == 3) {
+                cr_assert_eq(x, prev + 1, "count %lu follows %lu: the counter restarted", x, prev);
+                prev = n = x;
+                if (ret_pid)
+                        *ret_pid = pid;
+                if (ret_host)
+                        strcpy(ret_host, host);
+        }
+        fclose(f);
+        return n;
+}
+
+static unsigned long wait_count_above(const struct counter *c, unsigned long n)
+{
+        double end = now_s() + 20;
+        unsigned long x;
+        while ((x = last_count(c, NULL, NULL)) <= n) {
+                cr_assert_lt(now_s(), end, "the counter stayed at %lu for 20 s", x);
+                usleep(5000);
+        }
+        return x;
+}
+
+/* Reap pid (our child, or reparented to us as subreaper) within 10 s. */
+static void reap(pid_t pid)
+{
+        double end = now_s() + 10;
+        while (waitpid(pid, NULL, WNOHANG) == 0) {
+                cr_assert_lt(now_s(), end, "pid %d did not end", (int)pid);
+                usleep(5000);
+        }
+}
+
+/* Child: new pid and UTS namespaces; its child (pid 1, a session of its
+ * own) runs the counter; it reports that pid on fd and exits. */
+static void spawn_in_namespaces(const struct counter *c, int release_fd, int report_fd)
+{
+        char go;
+        if (read(release_fd, &go, 1) != 1 || unshare(CLONE_NEWPID | CLONE_NEWUTS) < 0 || sethostname(HOSTNAME, strlen(HOSTNAME)) < 0)
+                _exit(1);
+        pid_t pid = fork();
+        if (pid == 0) {
+                /* CRIU wants the session leader inside the pid namespace. */
+                if (setsid() < 0)
+                        _exit(1);
+                int null = open("/dev/null", O_RDWR);
+                dup2(null, 0), dup2(null, 1), dup2(null, 2);
+                char counter[512];
+                snprintf(counter, sizeof(counter), "%s/tests/integration/criu-counter",
+                         getenv("SBX_BUILD_ROOT"));
+                execl(counter, counter, c->log, (char *)NULL);
+                _exit(127);
+        }
+        _exit(write(report_fd, &pid, sizeof(pid)) == sizeof(pid) ? 0 : 1);
+}
+
+static void start_counter(struct counter *c)
+{
+        cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+        strcpy(c->dir, "/tmp/sbx-criu.XXXXXX");
+        cr_assert_not_null(mkdtemp(c->dir));
+        snprintf(c->log, sizeof(c->log), "%s/count", c->dir);
+        snprintf(c->images, sizeof(c->images), "%s/images", c->dir);
+        cr_assert_eq(mkdir(c->images, 0700), 0);
+        char id[64];
+        snprintf(id, sizeof(id), "criu-test-%d", (int)getpid());
+        sbx_autoerror err = NULL;
+        cr_assert_eq(sbx_cgroup_create(NULL, id, NULL, &c->cg, &err), 0, "%s",
+                     err ? err->message : "");
+        int release[2], report[2];
+        cr_assert_eq(pipe2(release, O_CLOEXEC), 0);
+        cr_assert_eq(pipe2(report, O_CLOEXEC), 0);
+        pid_t child = fork();
+        cr_assert_geq(child, 0);
+        if (child == 0)
+                spawn_in_namespaces(c, release[0], report[1]);
+        cr_assert_eq(sbx_cgroup_attach(c->cg, child, NULL), 0);
+        cr_assert_eq(write(release[1], "x", 1), 1);
+        cr_assert_eq(read(report[0], &c->pid, sizeof(c->pid)), sizeof(c->pid));
+        close(release[0]), close(release[1]), close(report[0]), close(report[1]);
+        reap(child);
+        wait_count_above(c, 5);
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+        (void)st, (void)flag, (void)f;
+        return remove(p);
+}
+
+static void stop_counter(struct counter *c)
+{
+        if (c->pid > 0 && kill(c->pid, SIGKILL) == 0)
+                reap(c->pid);
+        if (c->cg) {
+                sbx_cgroup_destroy(c->cg, NULL);
+                sbx_cgroup_free(c->cg);
+        }
+        nftw(c->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* CRIU's log, on stderr, when a step failed. */
+static void show_log(const struct counter *c, const char *name)
+{
+        char path[256], line[512];
+        snprintf(path, sizeof(path), "%s/%s", c->images, name);
+        FILE *f = fopen(path, "r");
+        while (f && fgets(line, sizeof(line), f))
+                if (strstr(line, "Error") || strstr(line, "Warn"))
+                        fprintf(stderr, "%s: %s", name, line);
+        if (f)
+                fclose(f);
+}
+
+static const char *freezer_of(const struct sbx_cgroup *cg)
+{
+        static char path[4096];
+        for (const char *const *d = sbx_cgroup_dirs(cg); *d; d++) {
+                snprintf(path, sizeof(path), "%s/cgroup.freeze", *d);
+                if (access(path, F_OK) == 0)
+                        return *d;
+                snprintf(path, sizeof(path), "%s/freezer.state", *d);
+                if (access(path, F_OK) == 0)
+                        return *d;
+        }
+        return NULL;
+}
+
+static int ns_pid(pid_t pid)
+{
+        char path[64], line[256];
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+        FILE *f = fopen(path, "r");
+        int inner = -1;
+        while (f && fgets(line, sizeof(line), f))
+                if (strncmp(line, "NSpid:", 6) == 0) {
+                        char *last = strrchr(line, '\t');
+                        inner = last ? atoi(last + 1) : -1;
+                }
+        if (f)
+                fclose(f);
+        return inner;
+}
+
+Test(criu, dump_and_restore_a_counter)
+{
+        struct counter c = { 0 };
+        start_counter(&c);
+        const char *freezer = freezer_of(c.cg);
+        cr_assert_not_null(freezer, "no freezer for the cgroup");
+        struct sbx_criu_dump_opts d = { .pid = c.pid, .images_dir = c.images, .freezer = freezer };
+        sbx_autoerror err = NULL;
+        int r = sbx_criu_dump(&d, &err);
+        if (r < 0)
+                show_log(&c, "dump.log");
+        cr_assert_eq(r, 0, "%s", err ? err->message : "");
+        reap(c.pid); /* the dump ended the tree */
+        int pid_inside = 0;
+        char host[64] = "";
+        unsigned long stopped = last_count(&c, &pid_inside, host);
+        cr_assert_eq(pid_inside, 1);
+        cr_assert_str_eq(host, HOSTNAME);
+
+        struct sbx_criu_restore_opts ro = { .images_dir = c.images };
+        sbx_autoerror err2 = NULL;
+        pid_t pid = 0;
+        int rr = sbx_criu_restore(&ro, &pid, &err2);
+        if (rr < 0)
+                show_log(&c, "restore.log");
+        cr_assert_eq(rr, 0, "%s", err2 ? err2->message : "");
+        c.pid = pid;
+        cr_assert_eq(ns_pid(pid), 1, "the restored counter is not pid 1 in its namespace");
+        unsigned long resumed = wait_count_above(&c, stopped + 2);
+        cr_assert_gt(resumed, stopped);
+        pid_inside = 0;
+        last_count(&c, &pid_inside, host); /* asserts the counts are consecutive */
+        cr_assert_eq(pid_inside, 1);
+        cr_assert_str_eq(host, HOSTNAME);
+        stop_counter(&c);
+}
+
+Test(criu, leave_running_keeps_counting)
+{
+        struct counter c = { 0 };
+        start_counter(&c);
+        struct sbx_criu_dump_opts d = { .pid = c.pid, .images_dir = c.images,
+                                        .freezer = freezer_of(c.cg), .leave_running = true };
+        sbx_autoerror err = NULL;
+        int r = sbx_criu_dump(&d, &err);
+        if (r < 0)
+                show_log(&c, "dump.log");
+        cr_assert_eq(r, 0, "%s", err ? err->message : "");
+        unsigned long n = last_count(&c, NULL, NULL);
+        wait_count_above(&c, n + 2);
+        cr_assert_eq(kill(c.pid, 0), 0);
+        struct stat st;
+        char inv[256];
+        snprintf(inv, sizeof(inv), "%s/inventory.img", c.images);
+        cr_assert_eq(stat(inv, &st), 0, "no inventory.img in the images");
+        stop_counter(&c);
+}
+
+Test(criu, dump_of_a_missing_pid_names_criu_error)
+{
+        char dir[] = "/tmp/sbx-criu-missing.XXXXXX";
+        cr_assert_not_null(mkdtemp(dir));
+        struct sbx_criu_dump_opts d = { .pid = 999999, .images_dir = dir };
+        sbx_autoerror err = NULL;
+        int r = sbx_criu_dump(&d, &err);
+        nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        cr_assert_lt(r, 0);
+        cr_assert(strncmp(err->message, "criu dump of pid 999999: ", 25) == 0, "%s", err->message);
+        cr_assert(strstr(err->message, "(log: /tmp/sbx-criu-missing."), "%s", err->message);
+}
+
+static bool criu_required(void)
+{
+        const char *vm = getenv("SBX_VM"), *need = getenv("SBX_TESTS_NEED_CRIU");
+        return (vm && strcmp(vm, "1") == 0) || (need && strcmp(need, "1") == 0);
+}
+
+int main(int argc, char **argv)
+{
+        if (geteuid() == 0) {
+                sbx_autoerror err = NULL;
+                char *version = NULL;
+                if (sbx_criu_probe(&version, &err) < 0) {
+                        if (criu_required()) {
+                                fprintf(stderr, "FAIL: CRIU is required here: %s\n",
+                                        err->message);
+                                return 1;
+                        }
+                        printf("SKIP: %s (CRIU tests run in the VM lane)\n", err->message);
+                        return 77;
+                }
+                free(version);
+        }
+        return sbx_test_main(argc, argv, SBX_NEED_ROOT);
+}
