@@ -180,7 +180,7 @@ static inline void sbx_watcher_freep(struct sbx_watcher **w)
 /* The inotify fd (non-blocking, close-on-exec) to poll for reading. */
 int sbx_watcher_fd(const struct sbx_watcher *w);
 /* Read and handle every queued event without blocking. Returns the number of
- * changes that passed the filters (0 if none). New directories are watched
+ * events that passed the filters (0 if none). New directories are watched
  * (and their files reported), removed ones dropped. */
 int sbx_watcher_process(struct sbx_watcher *w, uint64_t now_ms, sbx_error **err);
 /* When a batch is due (for a timerfd), or SBX_WATCH_NEVER. */

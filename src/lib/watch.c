@@ -176,16 +176,10 @@ static int on_self(struct sbx_watcher *w, struct watch_dir *d, uint32_t mask, ui
         return record_dir_gone(w, path, now_ms, err);
 }
 
-static int on_entry(struct sbx_watcher *w, const char *dir, const struct inotify_event *ev,
-                    uint64_t now_ms, sbx_error **err)
+static int on_path(struct sbx_watcher *w, const char *dir, const char *path,
+                   const struct inotify_event *ev, uint64_t now_ms, sbx_error **err)
 {
         bool is_dir = ev->mask & IN_ISDIR;
-        char *path = sbx_watch_join(dir, ev->name);
-        if (!path)
-                return sbx_error_errno(err, ENOMEM, "watch %s", dir);
-        if (ev->mask & IN_MOVED_FROM)
-                return on_moved_from(w, path, is_dir, ev->cookie, now_ms, err);
-        sbx_autofree char *owned = path;
         if (ev->mask & IN_MOVED_TO)
                 return on_moved_to(w, path, is_dir, ev->cookie, now_ms, err);
         if (is_dir)
@@ -199,6 +193,19 @@ static int on_entry(struct sbx_watcher *w, const char *dir, const struct inotify
                                 : ev->mask & IN_DELETE ? CHANGE_REMOVED
                                                        : CHANGE_MODIFIED;
         return watch_record(w, path, kind, now_ms, err);
+}
+
+static int on_entry(struct sbx_watcher *w, const char *dir, const struct inotify_event *ev,
+                    uint64_t now_ms, sbx_error **err)
+{
+        char *path = sbx_watch_join(dir, ev->name);
+        if (!path)
+                return sbx_error_errno(err, ENOMEM, "watch %s", dir);
+        if (ev->mask & IN_MOVED_FROM) /* keeps path until its IN_MOVED_TO */
+                return on_moved_from(w, path, ev->mask & IN_ISDIR, ev->cookie, now_ms, err);
+        int r = on_path(w, dir, path, ev, now_ms, err);
+        free(path);
+        return r;
 }
 
 static int handle_event(struct sbx_watcher *w, const struct inotify_event *ev, uint64_t now_ms,

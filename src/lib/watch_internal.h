@@ -48,10 +48,17 @@ int sbx_watcher_new_with(const struct sbx_watch *cfg, const char *root, sbx_watc
 int sbx_watcher_inject(struct sbx_watcher *w, const struct inotify_event *ev, uint64_t now_ms,
                        sbx_error **err);
 
-/* The ENOSPC message: limit < 0 means its value could not be read. */
-int sbx_watch_limit_error(sbx_error **err, const char *path, long limit, size_t needed);
-/* fs.inotify.max_user_watches as this process sees it, or -1. */
-long sbx_watch_read_limit(void);
+/* The watch limits: the host's, and that of the caller's user namespace
+ * (the same value in the initial one; a lower one in a child namespace
+ * binds too). */
+#define SBX_WATCH_LIMIT_FILE "/proc/sys/fs/inotify/max_user_watches"
+#define SBX_WATCH_NS_LIMIT_FILE "/proc/sys/user/max_inotify_watches"
+
+/* The ENOSPC message: a limit < 0 could not be read. */
+int sbx_watch_limit_error(sbx_error **err, const char *path, long limit, long ns_limit,
+                          size_t needed);
+/* The number in a /proc/sys file, or -1. */
+long sbx_watch_read_limit(const char *file);
 
 /* ---- the watcher's insides, shared by watch.c and watch_scan.c ---- */
 

@@ -14,7 +14,6 @@
 #include "sandboxctl/util.h"
 #include "src/lib/watch_internal.h"
 
-#define LIMIT_FILE "/proc/sys/fs/inotify/max_user_watches"
 
 static size_t wd_slot(int wd, size_t cap)
 {
@@ -215,9 +214,9 @@ static int dir_list_read(const char *full, struct dir_list *l)
         return r;
 }
 
-long sbx_watch_read_limit(void)
+long sbx_watch_read_limit(const char *file)
 {
-        FILE *f = fopen(LIMIT_FILE, "re");
+        FILE *f = fopen(file, "re");
         long v = -1;
         if (!f)
                 return -1;
@@ -227,8 +226,17 @@ long sbx_watch_read_limit(void)
         return v;
 }
 
-int sbx_watch_limit_error(sbx_error **err, const char *path, long limit, size_t needed)
+int sbx_watch_limit_error(sbx_error **err, const char *path, long limit, long ns_limit,
+                          size_t needed)
 {
+        if (ns_limit >= 0 && (limit < 0 || ns_limit < limit))
+                return sbx_error_set(err, ENOSPC,
+                                     "watch %s: inotify watch limit reached: this user "
+                                     "namespace's user.max_inotify_watches is %ld (below "
+                                     "fs.inotify.max_user_watches) and this watch needs %zu "
+                                     "watches, one per directory, beside those the user's other "
+                                     "programs hold; raise it: sysctl -w user.max_inotify_watches=%ld",
+                                     path, ns_limit, needed, ns_limit + (long)needed);
         if (limit < 0)
                 return sbx_error_set(err, ENOSPC,
                                      "watch %s: inotify watch limit reached: "
@@ -332,7 +340,9 @@ static int scan_add_watch(struct scan *s, const char *rel, bool first, struct wa
         if (wd < 0) {
                 int e = errno;
                 if (e == ENOSPC)
-                        return sbx_watch_limit_error(err, full, sbx_watch_read_limit(),
+                        return sbx_watch_limit_error(err, full,
+                                                     sbx_watch_read_limit(SBX_WATCH_LIMIT_FILE),
+                                                     sbx_watch_read_limit(SBX_WATCH_NS_LIMIT_FILE),
                                                      count_dirs(w));
                 if (!(first && s->is_top) && (e == ENOENT || e == ENOTDIR)) {
                         *ret_dir = NULL;
