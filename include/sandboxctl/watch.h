@@ -51,10 +51,10 @@ uint64_t sbx_watch_now_ms(void);
  * component at any depth (`*.o`); one with a '/' is anchored at the root
  * (`src/` + `*.c`, `/x`). A trailing '/' matches directories only. */
 struct sbx_glob {
-        char *pattern;  /* the part that is matched: no leading '/' or '!', no trailing '/' */
-        bool anchored;  /* matched against the whole relative path */
-        bool dir_only;  /* written with a trailing '/' */
-        bool negate;    /* written with a leading '!' (gitignore only) */
+        char *pattern; /* the part that is matched: no leading '/' or '!', no trailing '/' */
+        bool anchored; /* matched against the whole relative path */
+        bool dir_only; /* written with a trailing '/' */
+        bool negate; /* written with a leading '!' (gitignore only) */
 };
 
 /* Compile `text`. With allow_negate, a leading '!' sets g->negate (a

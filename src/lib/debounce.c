@@ -54,7 +54,8 @@ int sbx_debounce_rebuild_started(struct sbx_debounce *d, sbx_error **err)
         case SBX_DEBOUNCE_BUILDING:
         case SBX_DEBOUNCE_QUEUED:
         default:
-                return sbx_error_set(err, EALREADY, "rebuild started: a rebuild is already running");
+                return sbx_error_set(err, EALREADY,
+                                     "rebuild started: a rebuild is already running");
         }
 }
 

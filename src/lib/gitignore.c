@@ -18,7 +18,7 @@ struct gi_rules {
 
 struct sbx_gitignore {
         struct sbx_strmap dirs; /* directory ("" = root) -> struct gi_rules * */
-        size_t files;           /* directories with rules */
+        size_t files; /* directories with rules */
 };
 
 static void rules_free(void *p)
@@ -150,8 +150,7 @@ static int read_text(int fd, char **ret)
         return 0;
 }
 
-int sbx_gitignore_load(struct sbx_gitignore *gi, const char *root, const char *dir,
-                       sbx_error **err)
+int sbx_gitignore_load(struct sbx_gitignore *gi, const char *root, const char *dir, sbx_error **err)
 {
         sbx_autofree char *rel = sbx_watch_join(dir, ".gitignore");
         sbx_autofree char *path = rel ? sbx_watch_join(root, rel) : NULL;

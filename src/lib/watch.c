@@ -75,8 +75,8 @@ static int record_dir_gone(struct sbx_watcher *w, const char *path, uint64_t now
 
 /* Watch a directory that appeared (made, or moved in from `old`) and count
  * the files already in it: they may predate its watch. */
-static int watch_new_dir(struct sbx_watcher *w, const char *path, const char *old,
-                         uint64_t now_ms, sbx_error **err)
+static int watch_new_dir(struct sbx_watcher *w, const char *path, const char *old, uint64_t now_ms,
+                         sbx_error **err)
 {
         if (watch_dir_pruned(w, path))
                 return 0;
@@ -189,9 +189,9 @@ static int on_path(struct sbx_watcher *w, const char *dir, const char *path,
                 if (r < 0)
                         return r;
         }
-        enum change_kind kind = ev->mask & IN_CREATE   ? CHANGE_CREATED
-                                : ev->mask & IN_DELETE ? CHANGE_REMOVED
-                                                       : CHANGE_MODIFIED;
+        enum change_kind kind = ev->mask & IN_CREATE ? CHANGE_CREATED :
+                                ev->mask & IN_DELETE ? CHANGE_REMOVED :
+                                                       CHANGE_MODIFIED;
         return watch_record(w, path, kind, now_ms, err);
 }
 
@@ -341,8 +341,8 @@ static int open_inotify(struct sbx_watcher *w, sbx_error **err)
         if (w->fd >= 0)
                 return 0;
         if (errno == EMFILE)
-                return sbx_error_errno(err, EMFILE,
-                                       "inotify_init1 (the limit is fs.inotify.max_user_instances)");
+                return sbx_error_errno(
+                        err, EMFILE, "inotify_init1 (the limit is fs.inotify.max_user_instances)");
         return sbx_error_errno(err, errno, "inotify_init1");
 }
 
@@ -381,8 +381,8 @@ int sbx_watcher_new_with(const struct sbx_watch *cfg, const char *root, sbx_watc
         size_t len = w->root ? strlen(w->root) : 0;
         while (len > 1 && w->root[len - 1] == '/')
                 w->root[--len] = '\0';
-        int r = w->root ? watcher_setup(w, cfg, err)
-                        : sbx_error_errno(err, ENOMEM, "watch %s", root);
+        int r = w->root ? watcher_setup(w, cfg, err) :
+                          sbx_error_errno(err, ENOMEM, "watch %s", root);
         if (r < 0) {
                 sbx_watcher_free(w);
                 return r;

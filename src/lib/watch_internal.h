@@ -65,9 +65,9 @@ long sbx_watch_read_limit(const char *file);
 /* One watched directory. wd 0 marks a free slot, -1 a removed one. */
 struct watch_dir {
         int wd;
-        char *path;   /* relative to the root, "" = the root */
+        char *path; /* relative to the root, "" = the root */
         unsigned gen; /* the scan that last reached it */
-        bool top;     /* one of watch.paths */
+        bool top; /* one of watch.paths */
 };
 
 /* Flags of a pending change (struct sbx_strmap_entry.flags). */
@@ -91,7 +91,7 @@ struct sbx_watcher {
         struct sbx_globset include;
         struct sbx_globset exclude;
         struct sbx_gitignore *gi; /* NULL with watch.gitignore: false */
-        struct watch_dir *dirs;   /* hash table on wd */
+        struct watch_dir *dirs; /* hash table on wd */
         size_t cap;
         size_t ndirs;
         size_t used; /* slots not free: live + removed */
@@ -107,9 +107,9 @@ struct sbx_watcher {
         void *userdata;
 };
 
-#define WATCH_MASK                                                                          \
-        (IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_MOVED_FROM |   \
-         IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW |        \
+#define WATCH_MASK                                                                        \
+        (IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_MOVED_FROM | \
+         IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW |      \
          IN_EXCL_UNLINK)
 
 /* watch_scan.c */

@@ -17,8 +17,7 @@ static uint64_t hash_string(const char *s)
         return h;
 }
 
-static struct sbx_strmap_entry *slot_of(struct sbx_strmap_entry *slots, size_t cap,
-                                        const char *key)
+static struct sbx_strmap_entry *slot_of(struct sbx_strmap_entry *slots, size_t cap, const char *key)
 {
         size_t i = hash_string(key) & (cap - 1);
         while (slots[i].key && strcmp(slots[i].key, key) != 0)

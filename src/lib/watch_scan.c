@@ -14,7 +14,6 @@
 #include "sandboxctl/util.h"
 #include "src/lib/watch_internal.h"
 
-
 static size_t wd_slot(int wd, size_t cap)
 {
         return ((size_t)(unsigned)wd * 2654435761u) & (cap - 1);
@@ -230,13 +229,14 @@ int sbx_watch_limit_error(sbx_error **err, const char *path, long limit, long ns
                           size_t needed)
 {
         if (ns_limit >= 0 && (limit < 0 || ns_limit < limit))
-                return sbx_error_set(err, ENOSPC,
-                                     "watch %s: inotify watch limit reached: this user "
-                                     "namespace's user.max_inotify_watches is %ld (below "
-                                     "fs.inotify.max_user_watches) and this watch needs %zu "
-                                     "watches, one per directory, beside those the user's other "
-                                     "programs hold; raise it: sysctl -w user.max_inotify_watches=%ld",
-                                     path, ns_limit, needed, ns_limit + (long)needed);
+                return sbx_error_set(
+                        err, ENOSPC,
+                        "watch %s: inotify watch limit reached: this user "
+                        "namespace's user.max_inotify_watches is %ld (below "
+                        "fs.inotify.max_user_watches) and this watch needs %zu "
+                        "watches, one per directory, beside those the user's other "
+                        "programs hold; raise it: sysctl -w user.max_inotify_watches=%ld",
+                        path, ns_limit, needed, ns_limit + (long)needed);
         if (limit < 0)
                 return sbx_error_set(err, ENOSPC,
                                      "watch %s: inotify watch limit reached: "
@@ -302,7 +302,8 @@ static size_t count_dirs(const struct sbx_watcher *w)
                 }
                 count++;
                 for (size_t i = 0; i < l.n; i++) {
-                        char *child = l.items[i].is_dir ? sbx_watch_join(rel, l.items[i].name) : NULL;
+                        char *child =
+                                l.items[i].is_dir ? sbx_watch_join(rel, l.items[i].name) : NULL;
                         if (child && watch_dir_pruned(w, child))
                                 free(sbx_steal_ptr(child));
                         if (child && stack_push(&stack, &n, &cap, child) < 0)
@@ -340,10 +341,9 @@ static int scan_add_watch(struct scan *s, const char *rel, bool first, struct wa
         if (wd < 0) {
                 int e = errno;
                 if (e == ENOSPC)
-                        return sbx_watch_limit_error(err, full,
-                                                     sbx_watch_read_limit(SBX_WATCH_LIMIT_FILE),
-                                                     sbx_watch_read_limit(SBX_WATCH_NS_LIMIT_FILE),
-                                                     count_dirs(w));
+                        return sbx_watch_limit_error(
+                                err, full, sbx_watch_read_limit(SBX_WATCH_LIMIT_FILE),
+                                sbx_watch_read_limit(SBX_WATCH_NS_LIMIT_FILE), count_dirs(w));
                 if (!(first && s->is_top) && (e == ENOENT || e == ENOTDIR)) {
                         *ret_dir = NULL;
                         return 0;
@@ -351,7 +351,7 @@ static int scan_add_watch(struct scan *s, const char *rel, bool first, struct wa
                 return sbx_error_errno(err, e, "watch %s", full);
         }
         struct watch_dir *d = watch_dir_find(w, wd);
-        if (d && d->gen == w->gen && strcmp(d->path, rel) == 0) {
+        if (d && d->gen == w->gen) { /* reached twice: overlapping paths, bind mounts */
                 *ret_dir = NULL;
                 return 0;
         }
@@ -417,8 +417,8 @@ static int scan_one(struct scan *s, const char *rel, bool first, sbx_error **err
                 return sbx_error_errno(err, -r, "read directory %s", full ? full : rel);
         }
         if (w->gi)
-                r = l.has_gitignore ? sbx_gitignore_load(w->gi, w->root, rel, err)
-                                    : sbx_gitignore_set(w->gi, rel, NULL, err);
+                r = l.has_gitignore ? sbx_gitignore_load(w->gi, w->root, rel, err) :
+                                      sbx_gitignore_set(w->gi, rel, NULL, err);
         if (r >= 0)
                 r = scan_entries(s, rel, &l, err);
         dir_list_done(&l);
@@ -429,8 +429,12 @@ int watch_scan(struct sbx_watcher *w, const char *top, bool is_top, bool report,
                const char *old_prefix, uint64_t now_ms, sbx_error **err)
 {
         struct scan s = {
-                .w = w, .top = top, .is_top = is_top, .report = report,
-                .old_prefix = old_prefix, .now = now_ms,
+                .w = w,
+                .top = top,
+                .is_top = is_top,
+                .report = report,
+                .old_prefix = old_prefix,
+                .now = now_ms,
         };
         int r = scan_one(&s, top, true, err);
         while (r >= 0 && s.n > 0) {

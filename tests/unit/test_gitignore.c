@@ -73,8 +73,8 @@ Test(gitignore, directory_only)
         set("", "out/\n");
         IGN_DIR("out");
         IGN_DIR("a/out");
-        KEEP("out");        /* a file named out */
-        IGN("out/x.c");     /* below an ignored directory */
+        KEEP("out"); /* a file named out */
+        IGN("out/x.c"); /* below an ignored directory */
         IGN("a/out/b/x.c");
 }
 

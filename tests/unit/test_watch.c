@@ -33,8 +33,10 @@ static void setup(void)
 {
         snprintf(root, sizeof(root), "/tmp/sbx-watch-XXXXXX");
         cr_assert_not_null(mkdtemp(root));
-        cfg = (struct sbx_watch){ .include = { no_globs, 0 }, .exclude = { no_globs, 0 },
-                                  .paths = { no_globs, 0 }, .debounce_ms = 30,
+        cfg = (struct sbx_watch){ .include = { no_globs, 0 },
+                                  .exclude = { no_globs, 0 },
+                                  .paths = { no_globs, 0 },
+                                  .debounce_ms = 30,
                                   .gitignore = true };
 }
 
@@ -111,8 +113,7 @@ static struct sbx_watch_batch *next_batch(struct sbx_watcher *w)
 static void expect_quiet(struct sbx_watcher *w)
 {
         sbx_autoerror e = NULL;
-        cr_assert_eq(sbx_watcher_process(w, sbx_watch_now_ms(), &e), 0,
-                     "events after the batch");
+        cr_assert_eq(sbx_watcher_process(w, sbx_watch_now_ms(), &e), 0, "events after the batch");
         cr_assert_eq(sbx_watcher_deadline(w), SBX_WATCH_NEVER);
 }
 
@@ -436,8 +437,7 @@ Test(watch, watch_limit_is_a_clear_error)
         struct fake_limit limit = { .left = 2 };
         struct sbx_watcher *w = NULL;
         sbx_autoerror e = NULL;
-        cr_assert_eq(sbx_watcher_new_with(&cfg, root, add_watch_limited, &limit, &w, &e),
-                     -ENOSPC);
+        cr_assert_eq(sbx_watcher_new_with(&cfg, root, add_watch_limited, &limit, &w, &e), -ENOSPC);
         cr_assert_null(w);
         cr_assert_eq(limit.calls, 3);
         long max = sbx_watch_read_limit(SBX_WATCH_LIMIT_FILE);
@@ -521,8 +521,7 @@ Test(watch, real_watch_limit_in_a_user_namespace)
                 cr_skip_test("needs user namespaces (unshare(CLONE_NEWUSER) failed)");
         if (WEXITSTATUS(status) == 78)
                 cr_skip_test("needs a per-namespace user.max_inotify_watches");
-        cr_assert_eq(WEXITSTATUS(status), 0, "wrong result (%d), see stderr",
-                     WEXITSTATUS(status));
+        cr_assert_eq(WEXITSTATUS(status), 0, "wrong result (%d), see stderr", WEXITSTATUS(status));
 }
 
 /* Set-up of a watch on `path` fails with code and message; "%R" in it
