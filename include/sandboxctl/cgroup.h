@@ -99,6 +99,22 @@ int sbx_cgroup_clone_fd(const struct sbx_cgroup *cg);
  * hierarchy (cgroup.procs). Do it before the process execs. */
 int sbx_cgroup_attach(struct sbx_cgroup *cg, pid_t pid, sbx_error **err);
 
+/* The cheap way in on v1 and hybrid hosts. Moving another process through
+ * cgroup.procs takes the kernel's global cgroup_threadgroup_rwsem for
+ * writing, which waits for an RCU grace period: 7-15 ms on an idle or a
+ * loaded machine. A single thread moving itself (writing "0" to `tasks`)
+ * skips that lock. So: the parent opens the `tasks` file of every hierarchy
+ * (sbx_cgroup_self_attach_open(): the kernel checks the opener's
+ * credentials, so the child needs no privilege), forks a single-threaded
+ * child that calls sbx_cgroup_attach_self() before anything else, and
+ * closes the files (sbx_cgroup_self_attach_close()). Returns 1 when the
+ * files are open, 0 when this cgroup has no such path (v2: use
+ * sbx_cgroup_clone_fd()). */
+int sbx_cgroup_self_attach_open(struct sbx_cgroup *cg, sbx_error **err);
+/* In the (single-threaded) child: move itself in, in every hierarchy. */
+int sbx_cgroup_attach_self(const struct sbx_cgroup *cg, sbx_error **err);
+void sbx_cgroup_self_attach_close(struct sbx_cgroup *cg);
+
 /* Read the usage counters now. */
 int sbx_cgroup_sample(struct sbx_cgroup *cg, struct sbx_cgroup_usage *ret, sbx_error **err);
 /* The peaks the kernel does not keep (no memory.peak / max_usage_in_bytes,

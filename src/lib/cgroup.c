@@ -789,6 +789,7 @@ void sbx_cgroup_free(struct sbx_cgroup *cg)
                 return;
         if (cg->v2_fd >= 0)
                 close(cg->v2_fd);
+        sbx_cgroup_self_attach_close(cg);
         sbx_cg_place_clear(&cg->place);
         sbx_cg_strv_free(cg->warnings);
         free(cg->dirs);
@@ -836,4 +837,44 @@ int sbx_cgroup_attach(struct sbx_cgroup *cg, pid_t pid, sbx_error **err)
                                                 cg->place.display);
         }
         return 0;
+}
+
+int sbx_cgroup_self_attach_open(struct sbx_cgroup *cg, sbx_error **err)
+{
+        sbx_cgroup_self_attach_close(cg);
+        if (cg->place.v2)
+                return 0;
+        for (size_t i = 0; cg->dirs[i]; i++) {
+                sbx_autofree char *path = NULL;
+                if (asprintf(&path, "%s/tasks", cg->dirs[i]) < 0) {
+                        path = NULL;
+                        sbx_cgroup_self_attach_close(cg);
+                        return sbx_error_errno(err, ENOMEM, "open tasks of %s", cg->dirs[i]);
+                }
+                int fd = open(path, O_WRONLY | O_CLOEXEC);
+                if (fd < 0) {
+                        int e = errno;
+                        sbx_cgroup_self_attach_close(cg);
+                        return sbx_error_errno(err, e, "open %s", path);
+                }
+                cg->task_fds[cg->n_task_fds++] = fd;
+        }
+        return 1;
+}
+
+int sbx_cgroup_attach_self(const struct sbx_cgroup *cg, sbx_error **err)
+{
+        for (size_t i = 0; i < cg->n_task_fds; i++) {
+                /* "0" is the writer itself: one thread, no threadgroup lock. */
+                if (write(cg->task_fds[i], "0", 1) != 1)
+                        return sbx_error_errno(err, errno, "attach to cgroup %s: write 0 to %s/tasks",
+                                               cg->place.display, cg->dirs[i]);
+        }
+        return 0;
+}
+
+void sbx_cgroup_self_attach_close(struct sbx_cgroup *cg)
+{
+        while (cg->n_task_fds > 0)
+                close(cg->task_fds[--cg->n_task_fds]);
 }

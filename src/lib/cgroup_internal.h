@@ -107,6 +107,8 @@ struct sbx_cgroup {
         unsigned unkept_peaks; /* SBX_CGROUP_HAVE_{MEMORY,PIDS}, by sbx_cgroup_unkept_peaks() */
         bool memsw_host; /* swap can be limited, or there is no swap to limit */
         bool destroyed;
+        int task_fds[SBX_CG_N]; /* v1: open `tasks` files for sbx_cgroup_attach_self() */
+        size_t n_task_fds;
 };
 
 /* Append a formatted string to a NULL-terminated list. */

@@ -162,6 +162,13 @@ _Noreturn void sbx_init_main(const struct sbx_sandbox_ctx *ctx)
         /* The supervisor's death kills the sandbox; the sync read below
          * catches a death that happened before this line. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        /* Into the cgroup before anything else (v1; on v2 init is born
+         * there, or the supervisor moves it before the release). */
+        if (ctx->self_attach) {
+                sbx_autoerror e = NULL;
+                if (sbx_cgroup_attach_self(ctx->self_attach, &e) < 0)
+                        init_fail_error(ctx, "cgroup", e);
+        }
         wait_for_supervisor(ctx);
         /* Keep nothing of the caller's (a leaked fd would be readable
          * through /proc/1/fd otherwise). */

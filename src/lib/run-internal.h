@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "sandboxctl/cgroup.h"
 #include "sandboxctl/error.h"
 #include "sandboxctl/runtime.h"
 #include "sandboxctl/spec.h"
@@ -43,6 +44,9 @@ struct sbx_sandbox_ctx {
         unsigned namespaces;     /* SBX_NS_* bits actually created */
         int sync_fd;             /* read end: the supervisor says go */
         int msg_fd;              /* write end: sbx_child_msg */
+        /* v1: init moves itself into this cgroup first thing (see
+         * sbx_cgroup_self_attach_open()); NULL: the supervisor placed it. */
+        const struct sbx_cgroup *self_attach;
 };
 
 /* Signals the supervisor forwards to init, and init to the command. */

@@ -224,20 +224,38 @@ static void kill_and_reap(struct supervisor *s)
         reap_init(s, NULL);
 }
 
-/* Put init in the cgroup unless clone3 did: before it is released, while it
- * still blocks on the sync pipe. */
-static int place_init(struct supervisor *s, bool placed, sbx_error **err)
+/* Put init in the cgroup unless clone3 did, or init does it itself:
+ * before it is released, while it still blocks on the sync pipe. */
+static int place_init(struct supervisor *s, const struct sbx_sandbox_ctx *ctx, bool placed,
+                      sbx_error **err)
 {
-        if (!s->cg || placed)
+        if (!s->cg || placed || ctx->self_attach)
                 return 0;
         return sbx_cgroup_attach(s->cg, s->pid, err);
+}
+
+/* On v1, init moves itself in (no wait for the kernel's threadgroup lock):
+ * open the files it writes to. */
+static int prepare_self_attach(struct sbx_sandbox_ctx *ctx, struct supervisor *s,
+                               sbx_error **err)
+{
+        ctx->self_attach = NULL;
+        if (!s->cg || sbx_cgroup_clone_fd(s->cg) >= 0)
+                return 0;
+        int r = sbx_cgroup_self_attach_open(s->cg, err);
+        if (r > 0)
+                ctx->self_attach = s->cg;
+        return r < 0 ? sbx_error_prefix(err, r, "cgroup") : 0;
 }
 
 /* Clone init and release it once its id maps are written. */
 static int start_sandbox(struct sbx_sandbox_ctx *ctx, struct supervisor *s, sbx_error **err)
 {
         int sync[2], msg[2];
+        int r = prepare_self_attach(ctx, s, err);
 
+        if (r < 0)
+                return r;
         if (pipe2(sync, O_CLOEXEC) < 0)
                 return sbx_error_errno(err, errno, "pipe");
         if (pipe2(msg, O_CLOEXEC) < 0) {
@@ -258,13 +276,15 @@ static int start_sandbox(struct sbx_sandbox_ctx *ctx, struct supervisor *s, sbx_
         }
         close(sync[0]);
         close(msg[1]);
+        if (s->cg)
+                sbx_cgroup_self_attach_close(s->cg);
         sbx_autoclose int release_fd = sync[1];
         s->msg_fd = msg[0];
         if (pid < 0)
                 return pid;
         s->pid = pid;
         fcntl(s->msg_fd, F_SETFL, O_NONBLOCK);
-        int r = place_init(s, placed, err);
+        r = place_init(s, ctx, placed, err);
         if (r < 0) {
                 kill_and_reap(s);
                 return r;

@@ -21,6 +21,7 @@
 
 #include "harness.h"
 #include "sandboxctl/cgroup.h"
+#include "sandboxctl/util.h"
 #include "src/lib/cgroup_internal.h"
 
 static struct sbx_cgroup *g_cg; /* destroyed by the fini, even on failure */
@@ -569,6 +570,50 @@ Test(cgroup, clone_into_cgroup_on_v2)
         }
         struct sbx_cgroup_usage u = sample();
         cr_assert_eq(u.pids_current, 1, "born inside");
+        destroy_and_check_gone();
+        int status;
+        cr_assert(wait_exit(pid, 5000, &status));
+        cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+/* v1: a child moves itself in through the `tasks` files its parent opened
+ * (no wait for the kernel's threadgroup lock); v2 has no such path. */
+Test(cgroup, self_attach_moves_the_child_in_every_hierarchy)
+{
+        create("selfattach", NULL);
+        sbx_error *e = NULL;
+        int r = sbx_cgroup_self_attach_open(g_cg, &e);
+        cr_assert_geq(r, 0, "open: %s", e ? e->message : "");
+        if (sbx_cgroup_version(g_cg) == 2) {
+                cr_assert_eq(r, 0, "v2 uses CLONE_INTO_CGROUP");
+                destroy_and_check_gone();
+                return;
+        }
+        cr_assert_eq(r, 1);
+        int done[2];
+        cr_assert_eq(pipe2(done, O_CLOEXEC), 0);
+        pid_t pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+                char c = sbx_cgroup_attach_self(g_cg, NULL) == 0 ? 'y' : 'n';
+                if (write(done[1], &c, 1) != 1)
+                        _exit(1);
+                for (;;)
+                        pause();
+        }
+        sbx_cgroup_self_attach_close(g_cg);
+        close(done[1]);
+        char c = 0;
+        cr_assert_eq(read(done[0], &c, 1), 1);
+        close(done[0]);
+        cr_assert_eq(c, 'y', "attach_self failed in the child");
+        for (const char *const *d = sbx_cgroup_dirs(g_cg); *d; d++) {
+                sbx_autofree pid_t *pids = NULL;
+                size_t n = 0;
+                cr_assert_eq(sbx_cg_read_pids(*d, &pids, &n, NULL), 0);
+                cr_assert_eq(n, 1, "%s holds %zu pids", *d, n);
+                cr_assert_eq(pids[0], pid, "%s holds %d, not %d", *d, (int)pids[0], (int)pid);
+        }
         destroy_and_check_gone();
         int status;
         cr_assert(wait_exit(pid, 5000, &status));
