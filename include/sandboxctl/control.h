@@ -34,6 +34,9 @@ int sbx_control_send_error(int fd, const sbx_error *e);
 /* Client: connect to path, send req, wait up to timeout_ms for the reply.
  * A reply with ok=false becomes an error with its code and message; a
  * successful one is returned in *ret (may be NULL). */
+/* The same over a connected fd. A server that refused us (replied and
+ * closed) is read even when our send met the closed connection. */
+int sbx_control_request(int fd, const void *req, int timeout_ms, void **ret, sbx_error **err);
 int sbx_control_call(const char *path, const void *req, int timeout_ms, void **ret,
                      sbx_error **err);
 

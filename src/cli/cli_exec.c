@@ -118,6 +118,13 @@ static int exec_in(const struct exec_opts *o)
 
         if (r != CLI_EXIT_OK)
                 return r;
+        /* Before anything else: a stopped sandbox has nothing to join. */
+        if (sb->status != SBX_STATUS_RUNNING || sb->init_pid <= 0) {
+                sbx_log_error("exec: sandbox %s is not running (%s%s%s)", sb->id,
+                              sbx_status_to_string(sb->status), sb->reason ? ": " : "",
+                              sb->reason ? sb->reason : "");
+                return CLI_EXIT_NOT_RUNNING;
+        }
         if (load_spec(sb, &spec, &e) < 0)
                 return cli_fail(e, "exec");
         const char *cwd = sb->workspace ? spec->filesystem.workspace_path : "/";

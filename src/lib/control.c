@@ -106,6 +106,15 @@ int sbx_control_recv(int fd, int timeout_ms, void **ret, sbx_error **err)
         return 0;
 }
 
+/* Discard the messages already queued on fd, without waiting. */
+static void drain(int fd)
+{
+        char c;
+
+        while (recv(fd, &c, 1, MSG_DONTWAIT | MSG_TRUNC) >= 0)
+                ;
+}
+
 int sbx_control_accept(int listen_fd, uid_t owner, int *ret_fd, uid_t *ret_uid, sbx_error **err)
 {
         struct ucred cred;
@@ -123,12 +132,12 @@ int sbx_control_accept(int listen_fd, uid_t owner, int *ret_fd, uid_t *ret_uid, 
                          "permission denied: uid %u is neither root nor the sandbox's owner (uid %u)",
                          (unsigned)cred.uid, (unsigned)owner);
                 e.message = msg;
-                /* Take the request first: closing on an unread message would
-                 * reset the connection and lose the refusal. */
-                void *req = NULL;
-                if (sbx_control_recv(fd, 1000, &req, NULL) >= 0)
-                        json_decref(req);
+                /* Refuse at once, without waiting for the request (the loop
+                 * must not block on a client); drop what already arrived. The
+                 * client reads the refusal even if its send or its read
+                 * meets the closed connection (see sbx_control_call). */
                 sbx_control_send_error(fd, &e);
+                drain(fd);
                 return sbx_error_set(err, EACCES, "%s (pid %d)", msg, (int)cred.pid);
         }
         *ret_uid = cred.uid;
@@ -149,6 +158,49 @@ static int reply_result(json_t *reply, void **ret, sbx_error **err)
                              msg ? msg : "request failed");
 }
 
+static void error_clear(sbx_error **err)
+{
+        if (err && *err) {
+                sbx_error_free(*err);
+                *err = NULL;
+        }
+}
+
+/* Hand the error *from over to err; returns r. */
+static int error_pass(sbx_error **err, sbx_error **from, int r)
+{
+        if (err && !*err) {
+                *err = *from;
+                *from = NULL;
+        }
+        return r;
+}
+
+int sbx_control_request(int fd, const void *req, int timeout_ms, void **ret, sbx_error **err)
+{
+        __attribute__((cleanup(json_decrefp))) json_t *reply = NULL;
+        sbx_autoerror send_err = NULL;
+        int sent = sbx_control_send(fd, req, &send_err), r;
+
+        if (sent < 0 && sent != -EPIPE && sent != -ECONNRESET)
+                return error_pass(err, &send_err, sent);
+        /* A server that refuses us replies and closes without reading: our
+         * send may then fail (EPIPE) and the first read report the reset
+         * (ECONNRESET) while the refusal still waits in the queue. */
+        r = sbx_control_recv(fd, sent < 0 ? 0 : timeout_ms, (void **)&reply, err);
+        if (r == -ECONNRESET || (r < 0 && sent < 0)) {
+                error_clear(err);
+                r = sbx_control_recv(fd, 0, (void **)&reply, NULL);
+                if (r < 0 && sent < 0)
+                        return error_pass(err, &send_err, sent);
+                if (r < 0)
+                        return sbx_error_set(err, ECONNRESET, "connection closed by the server");
+        }
+        if (r < 0)
+                return r;
+        return reply_result(reply, ret, err);
+}
+
 int sbx_control_call(const char *path, const void *req, int timeout_ms, void **ret,
                      sbx_error **err)
 {
@@ -162,12 +214,5 @@ int sbx_control_call(const char *path, const void *req, int timeout_ms, void **r
                 return sbx_error_errno(err, errno, "socket");
         if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
                 return sbx_error_errno(err, errno, "connect %s", path);
-        r = sbx_control_send(fd, req, err);
-        if (r < 0)
-                return r;
-        __attribute__((cleanup(json_decrefp))) json_t *reply = NULL;
-        r = sbx_control_recv(fd, timeout_ms, (void **)&reply, err);
-        if (r < 0)
-                return r;
-        return reply_result(reply, ret, err);
+        return sbx_control_request(fd, req, timeout_ms, ret, err);
 }

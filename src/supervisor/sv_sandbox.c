@@ -396,10 +396,14 @@ void sv_on_init_exit(struct sv *s)
         siginfo_t si = { 0 };
         long r;
 
+        if (s->pidfd < 0)
+                return;
+        /* WNOHANG: the event may be stale (the init it was for is gone and
+         * a new one runs), and the loop must never block here. */
         do
-                r = syscall(SYS_waitid, P_PIDFD, s->pidfd, &si, WEXITED | __WALL, NULL);
+                r = syscall(SYS_waitid, P_PIDFD, s->pidfd, &si, WEXITED | WNOHANG | __WALL, NULL);
         while (r < 0 && errno == EINTR);
-        if (r < 0 && errno == EAGAIN)
+        if ((r < 0 && errno == EAGAIN) || (r == 0 && si.si_pid == 0))
                 return;
         read_messages(s);
         /* Nothing of the sandbox outlives its init (processes that left the
@@ -436,6 +440,16 @@ void sv_on_init_exit(struct sv *s)
                 s->done = true;
 }
 
+/* The grace period is over: kill everything. */
+static void kill_all(struct sv *s)
+{
+        if (s->pidfd < 0)
+                return;
+        if (s->cg)
+                sbx_cgroup_kill(s->cg, NULL);
+        pidfd_signal(s->pidfd, SIGKILL);
+}
+
 void sv_stop(struct sv *s, uint64_t grace_ms)
 {
         s->stopping = true;
@@ -445,32 +459,31 @@ void sv_stop(struct sv *s, uint64_t grace_ms)
         /* init forwards SIGTERM to the command. */
         pidfd_signal(s->pidfd, SIGTERM);
         if (grace_ms == 0)
-                sv_on_grace(s);
+                kill_all(s);
         else
                 sv_timer_arm(s->grace_tfd, grace_ms, 0);
 }
 
-static void drain_timer(int tfd)
+/* Did the timer really expire? An event may be stale: epoll_wait returned
+ * it in the same batch as one whose handler re-armed or disarmed the timer
+ * (timerfd_settime clears the count), e.g. the grace timer beside the
+ * exit of the init it was for. */
+static bool timer_expired(int tfd)
 {
-        uint64_t ticks;
-        ssize_t n = read(tfd, &ticks, sizeof(ticks));
-        (void)n;
+        uint64_t ticks = 0;
+
+        return read(tfd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks) && ticks > 0;
 }
 
 void sv_on_grace(struct sv *s)
 {
-        drain_timer(s->grace_tfd);
-        if (s->pidfd < 0)
-                return;
-        if (s->cg)
-                sbx_cgroup_kill(s->cg, NULL);
-        pidfd_signal(s->pidfd, SIGKILL);
+        if (timer_expired(s->grace_tfd))
+                kill_all(s);
 }
 
 void sv_on_timeout(struct sv *s)
 {
-        drain_timer(s->timeout_tfd);
-        if (s->pidfd < 0)
+        if (!timer_expired(s->timeout_tfd) || s->pidfd < 0)
                 return;
         s->timed_out = true;
         sv_event(s, "timeout", json_pack("{s:I}", "timeout_ms",
@@ -482,8 +495,7 @@ void sv_on_restart_timer(struct sv *s)
 {
         sbx_autoerror e = NULL;
 
-        drain_timer(s->restart_tfd);
-        if (s->pidfd >= 0)
+        if (!timer_expired(s->restart_tfd) || s->pidfd >= 0)
                 return;
         s->sb->restarts++;
         sv_event(s, "restarted", json_pack("{s:I, s:I}", "restarts", (json_int_t)s->sb->restarts,
@@ -499,8 +511,8 @@ void sv_on_sample(struct sv *s)
 {
         struct sbx_cgroup_usage u;
 
-        drain_timer(s->sample_tfd);
-        if (!s->cg || s->pidfd < 0 || sbx_cgroup_sample(s->cg, &u, NULL) < 0)
+        if (!timer_expired(s->sample_tfd) || !s->cg || s->pidfd < 0 ||
+            sbx_cgroup_sample(s->cg, &u, NULL) < 0)
                 return;
         if ((u.have & SBX_CGROUP_HAVE_OOM) && u.oom_kills > s->seen_oom) {
                 sv_event(s, "oom_kill", json_pack("{s:I}", "count", (json_int_t)u.oom_kills));

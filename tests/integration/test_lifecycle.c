@@ -144,7 +144,11 @@ Test(lifecycle, names_and_prefixes)
         cr_assert_eq(lc_sbx(&r, "info", "nosuchname", NULL), 3);
         cr_assert(strstr(r.err, "no such sandbox: 'nosuchname'"), "%s", r.err);
         sbx_test_result_free(&r);
-        cr_assert_eq(lc_sbx(&r, "exec", "alpha", "--", "true", NULL), 6, "exec into a stopped sandbox");
+        cr_assert_eq(lc_sbx(&r, "exec", "alpha", "--", "true", NULL), 6,
+                     "exec into a stopped sandbox: %d %s", r.exit_code, r.err);
+        char want[128];
+        snprintf(want, sizeof(want), "exec: sandbox %s is not running (stopped", ids[0]);
+        cr_assert(strstr(r.err, want), "%s", r.err);
         sbx_test_result_free(&r);
         for (int i = 0; i < 17 && ids[i]; i++) {
                 cr_assert_eq(lc_sbx(&r, "destroy", ids[i], NULL), 0, "%s", r.err);

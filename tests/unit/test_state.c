@@ -320,3 +320,66 @@ Test(state, control_error_reply)
         close(sv[0]);
         close(sv[1]);
 }
+
+static json_t *refusal_request(int fd, int *ret_r, char **ret_msg)
+{
+        json_t *req = json_pack("{s:s}", "op", "stop"), *reply = NULL;
+        sbx_autoerror e = NULL;
+
+        *ret_r = sbx_control_request(fd, req, 1000, (void **)&reply, &e);
+        *ret_msg = strdup(e && e->message ? e->message : "");
+        json_decref(req);
+        return reply;
+}
+
+/* The server refused and closed before the client sent: the send fails
+ * (EPIPE), the refusal is still read. */
+Test(state, control_refusal_before_the_request)
+{
+        int sv[2], r;
+        char *msg;
+
+        cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+        sbx_error e = { .code = EACCES, .message = (char *)"permission denied: uid 7" };
+        cr_assert_eq(sbx_control_send_error(sv[0], &e), 0);
+        close(sv[0]);
+        cr_assert_null(refusal_request(sv[1], &r, &msg));
+        cr_assert_eq(r, -EACCES);
+        cr_assert_str_eq(msg, "permission denied: uid 7");
+        free(msg);
+        close(sv[1]);
+}
+
+/* The server closed with a message of ours unread: the first read reports
+ * ECONNRESET; the refusal queued before it is still read. */
+Test(state, control_refusal_after_a_reset)
+{
+        int sv[2], r;
+        char *msg;
+
+        cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+        cr_assert_eq(send(sv[1], "{}", 2, MSG_NOSIGNAL), 2);
+        sbx_error e = { .code = EACCES, .message = (char *)"permission denied: uid 8" };
+        cr_assert_eq(sbx_control_send_error(sv[0], &e), 0);
+        close(sv[0]);
+        cr_assert_null(refusal_request(sv[1], &r, &msg));
+        cr_assert_eq(r, -EACCES);
+        cr_assert_str_eq(msg, "permission denied: uid 8");
+        free(msg);
+        close(sv[1]);
+}
+
+/* Closed with no reply at all: a clear error, not a hang. */
+Test(state, control_closed_without_reply)
+{
+        int sv[2], r;
+        char *msg;
+
+        cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+        close(sv[0]);
+        cr_assert_null(refusal_request(sv[1], &r, &msg));
+        cr_assert_eq(r, -EPIPE);
+        cr_assert_str_eq(msg, "send control message: Broken pipe");
+        free(msg);
+        close(sv[1]);
+}
