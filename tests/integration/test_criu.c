@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -274,7 +275,7 @@ static bool criu_required(void)
         return (vm && strcmp(vm, "1") == 0) || (need && strcmp(need, "1") == 0);
 }
 
-int main(int argc, char **argv)
+static int criu_main(int argc, char **argv)
 {
         if (geteuid() == 0) {
                 sbx_autoerror err = NULL;
@@ -291,4 +292,53 @@ int main(int argc, char **argv)
                 free(version);
         }
         return sbx_test_main(argc, argv, SBX_NEED_ROOT);
+}
+
+/* The VM lane lists in /etc/sbx-vm/modules.criu the modules CRIU needs that
+ * it does not load at boot (nf_tables: it slows the netns of every other
+ * test). Load them for this binary, unload them after (best effort). */
+#define VM_CRIU_MODULES "/etc/sbx-vm/modules.criu"
+
+static void load_vm_modules(void)
+{
+        FILE *f = fopen(VM_CRIU_MODULES, "r");
+        char line[512];
+        while (f && fgets(line, sizeof(line), f)) {
+                line[strcspn(line, "\n")] = '\0';
+                int fd = open(line, O_RDONLY | O_CLOEXEC);
+                if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST))
+                        fprintf(stderr, "load %s: %s\n", line, strerror(errno));
+                if (fd >= 0)
+                        close(fd);
+        }
+        if (f)
+                fclose(f);
+}
+
+static void unload_vm_modules(void)
+{
+        char names[16][128];
+        int n = 0;
+        FILE *f = fopen(VM_CRIU_MODULES, "r");
+        char line[512];
+        while (f && n < 16 && fgets(line, sizeof(line), f)) {
+                char *base = strrchr(line, '/');
+                base = base ? base + 1 : line;
+                base[strcspn(base, ".")] = '\0';
+                snprintf(names[n++], sizeof(names[0]), "%.127s", base);
+        }
+        if (f)
+                fclose(f);
+        while (n-- > 0)
+                syscall(SYS_delete_module, names[n], O_NONBLOCK);
+}
+
+int main(int argc, char **argv)
+{
+        if (geteuid() == 0 && criu_required())
+                load_vm_modules();
+        int r = criu_main(argc, argv);
+        if (geteuid() == 0 && criu_required())
+                unload_vm_modules();
+        return r;
 }
