@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "cli_sandbox.h"
+#include "cli_watch.h"
 #include "sandboxctl/cgroup.h"
 #include "sandboxctl/events.h"
 #include "sandboxctl/profile.h"
@@ -26,6 +27,8 @@ struct create_options {
         const char *hostname, *name, *state_dir, *restart, *log_max;
         const char **env;
         size_t n_env;
+        const char **watch; /* --watch PATH (cli_watch.c) */
+        size_t n_watch;
         bool no_start, json, quiet;
 };
 
@@ -50,6 +53,8 @@ static void create_usage(void)
                "      --hostname NAME      host name inside the sandbox\n"
                "      --restart POLICY     no (default), on-failure[:N] or always\n"
                "      --log-max SIZE       size of the logs file before rotation (default 1M)\n"
+               "      --watch PATH         watch PATH (repeatable; replaces watch.paths): a\n"
+               "                           change rebuilds and reloads (see 'watch --help')\n"
                "      --no-start           create it stopped\n"
                "      --state-dir DIR      state directory (default $SANDBOXCTL_STATE_DIR\n"
                "                           or /run/sandboxctl)\n"
@@ -66,7 +71,7 @@ static void create_usage(void)
 
 enum {
         OPT_ROOTFS = 256, OPT_MEMORY, OPT_PIDS, OPT_CPU, OPT_TIMEOUT, OPT_NETWORK, OPT_HOSTNAME,
-        OPT_NAME, OPT_STATE_DIR, OPT_RESTART, OPT_LOG_MAX, OPT_NO_START, OPT_JSON,
+        OPT_NAME, OPT_STATE_DIR, OPT_RESTART, OPT_LOG_MAX, OPT_NO_START, OPT_JSON, OPT_WATCH,
 };
 
 static const struct option create_longopts[] = {
@@ -85,6 +90,7 @@ static const struct option create_longopts[] = {
         { "restart", required_argument, NULL, OPT_RESTART },
         { "log-max", required_argument, NULL, OPT_LOG_MAX },
         { "no-start", no_argument, NULL, OPT_NO_START },
+        { "watch", required_argument, NULL, OPT_WATCH },
         { "json", no_argument, NULL, OPT_JSON },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
@@ -111,6 +117,7 @@ static void take_option(int c, const char *arg, struct create_options *o)
         case OPT_JSON: o->json = true; break;
         case 'q': o->quiet = true; break;
         case 'e': o->env[o->n_env++] = arg; break;
+        case OPT_WATCH: o->watch[o->n_watch++] = arg; break;
         default: break;
         }
 }
@@ -122,7 +129,8 @@ static int parse_create_args(int argc, char **argv, struct create_options *o, ch
         while (dash < argc && strcmp(argv[dash], "--") != 0)
                 dash++;
         o->env = calloc((size_t)argc, sizeof(*o->env));
-        if (!o->env)
+        o->watch = calloc((size_t)argc, sizeof(*o->watch));
+        if (!o->env || !o->watch)
                 return cli_usage_error("create", "out of memory");
         optind = 0;
         while ((c = cli_getopt(dash, argv, "+p:w:e:qh", create_longopts, "create")) != -1) {
@@ -369,6 +377,8 @@ static int create_with_options(const struct create_options *o, char **cmd)
                 return cli_usage_error("create", "%s", e ? e->message : "invalid option");
         if (o->workspace && resolve_workspace(o->workspace, &sb->workspace, &e) < 0)
                 return cli_fail(e, "workspace");
+        if (cli_watch_apply(spec, &sb->workspace, o->watch, o->n_watch, &e) < 0)
+                return cli_usage_error("create", "%s", e->message);
         return create_sandbox(o, spec, cmd, sb);
 }
 
@@ -383,5 +393,6 @@ int cli_create(int argc, char **argv)
         else if (r < 0)
                 r = CLI_EXIT_OK; /* --help */
         free(o.env);
+        free(o.watch);
         return r;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_watch.h"
 #include "sandboxctl/profile.h"
 #include "sandboxctl/report.h"
 #include "sandboxctl/runtime.h"
@@ -32,6 +33,8 @@ struct run_options {
         const char *cgroup_parent;
         const char **env;
         size_t n_env;
+        const char **watch; /* --watch PATH: the foreground watch loop (cli_watch.c) */
+        size_t n_watch;
         bool quiet;
         bool json;
 };
@@ -59,6 +62,9 @@ static void run_usage(void)
                "                           or /run/sandboxctl)\n"
                "      --cgroup-parent PATH cgroup under which the sandbox's cgroup is made\n"
                "                           (default $SANDBOXCTL_CGROUP_PARENT or sandboxctl)\n"
+               "      --watch PATH         watch PATH (repeatable; the workspace, default the\n"
+               "                           cwd, or a directory in it): each change rebuilds\n"
+               "                           (watch.rebuild) and restarts COMMAND, until Ctrl-C\n"
                "  -q, --quiet              no notices from sandboxctl: timeout, limit hits,\n"
                "                           skipped best_effort limits (errors still print)\n"
                "      --json               sandboxctl's own messages as JSON lines\n"
@@ -71,7 +77,8 @@ static void run_usage(void)
                "Examples:\n"
                "  sandboxctl run -- /bin/true\n"
                "  sandboxctl run --profile ci --workspace . -- make test\n"
-               "  sandboxctl run --timeout 2s --report - -- sleep 10\n");
+               "  sandboxctl run --timeout 2s --report - -- sleep 10\n"
+               "  sandboxctl run --profile dev --watch src --timeout 0s -- ./server\n");
 }
 
 enum {
@@ -87,6 +94,7 @@ enum {
         OPT_STATE_DIR,
         OPT_CGROUP_PARENT,
         OPT_JSON,
+        OPT_WATCH,
 };
 
 static const struct option run_longopts[] = {
@@ -106,6 +114,7 @@ static const struct option run_longopts[] = {
         { "cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT },
         { "quiet", no_argument, NULL, 'q' },
         { "json", no_argument, NULL, OPT_JSON },
+        { "watch", required_argument, NULL, OPT_WATCH },
         { "help", no_argument, NULL, 'h' },
         { 0 },
 };
@@ -129,6 +138,7 @@ static int take_option(int c, const char *arg, struct run_options *o)
         case 'q': o->quiet = true; break;
         case OPT_JSON: o->json = true; break;
         case 'e': o->env[o->n_env++] = arg; break;
+        case OPT_WATCH: o->watch[o->n_watch++] = arg; break;
         default: return -EINVAL;
         }
         return 0;
@@ -144,7 +154,8 @@ static int parse_run_args(int argc, char **argv, struct run_options *o, char ***
         while (dash < argc && strcmp(argv[dash], "--") != 0)
                 dash++;
         o->env = calloc((size_t)argc, sizeof(*o->env));
-        if (!o->env)
+        o->watch = calloc((size_t)argc, sizeof(*o->watch));
+        if (!o->env || !o->watch)
                 return cli_usage_error("run", "out of memory");
         optind = 0;
         while ((c = cli_getopt(dash, argv, "+p:w:e:qh", run_longopts, "run")) != -1) {
@@ -329,6 +340,21 @@ static int run_sandbox_and_report(const struct run_options *o, const struct sbx_
         return code;
 }
 
+static int run_watching(const struct run_options *o, struct sbx_spec *spec, char **cmd,
+                        char **workspace, const char *profile)
+{
+        sbx_autoerror e = NULL;
+
+        if (cli_watch_apply(spec, workspace, o->watch, o->n_watch, &e) < 0)
+                return cli_usage_error("run", "%s", e->message);
+        struct cli_run_watch rw = {
+                .spec = spec, .argv = cmd, .workspace = *workspace, .state_dir = o->state_dir,
+                .cgroup_parent = o->cgroup_parent, .name = o->name, .profile = profile,
+                .json = o->json,
+        };
+        return cli_run_watch(&rw);
+}
+
 static int run_with_options(const struct run_options *o, char **cmd)
 {
         __attribute__((cleanup(sbx_spec_freep))) struct sbx_spec *spec = NULL;
@@ -346,6 +372,8 @@ static int run_with_options(const struct run_options *o, char **cmd)
                 sbx_log_error("sandbox setup failed: workspace: %s", e->message);
                 return SBX_EXIT_SETUP;
         }
+        if (o->n_watch)
+                return run_watching(o, spec, cmd, &workspace, profile);
         const char *term = getenv("TERM");
         struct sbx_run_config cfg = {
                 .spec = spec,
@@ -375,5 +403,6 @@ int cli_run(int argc, char **argv)
                 r = CLI_EXIT_OK; /* --help */
         }
         free(o.env);
+        free(o.watch);
         return r;
 }

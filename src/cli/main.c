@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_watch.h"
 #include "config.h"
 #include "src/supervisor/supervisor.h"
 
@@ -26,6 +27,7 @@ const struct cli_command cli_commands[] = {
         { "exec", cli_exec, "Run a command inside a running sandbox" },
         { "logs", cli_logs, "Show the output of a sandbox's command" },
         { "events", cli_events, "Show or follow lifecycle, limit and audit events" },
+        { "watch", cli_watch, "Show, start or stop a sandbox's watch, rebuild and reload" },
         { "profile", cli_profile, "List, show and validate security profiles" },
         { "version", cli_version, "Show the versions of sandboxctl, its libraries and the kernel" },
         { "help", cli_help, "Show help for sandboxctl or one of its commands" },

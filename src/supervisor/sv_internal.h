@@ -28,6 +28,13 @@ enum sv_source {
         SV_SRC_GRACE,
         SV_SRC_RESTART,
         SV_SRC_SAMPLE,
+        /* watch, rebuild and reload (watch_loop.h) */
+        SV_SRC_WATCH_FIRST = 32,
+        SV_SRC_WATCH_INOTIFY = SV_SRC_WATCH_FIRST,
+        SV_SRC_WATCH_TIMER,
+        SV_SRC_BUILD_EXIT,
+        SV_SRC_BUILD_OUT,
+        SV_SRC_HEALTH,
 };
 
 /* A client whose reply waits for the sandbox to stop (stop, restart, destroy). */
@@ -63,6 +70,9 @@ struct sv {
         char *fail_step, *failure;
         bool have_status;
         int status;
+        /* watch, rebuild and reload (watch_loop.h); NULL: not watching */
+        struct sv_watch *watch;
+        bool foreground; /* `run --watch`: in the CLI's process, ends destroyed */
 };
 
 /* sv_main.c */

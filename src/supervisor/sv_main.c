@@ -20,6 +20,7 @@
 #include "src/lib/run-internal.h"
 #include "supervisor.h"
 #include "sv_internal.h"
+#include "watch_loop.h"
 
 int sv_save(struct sv *s)
 {
@@ -180,6 +181,8 @@ static int dispatch(struct sv *s, int fd, json_t *req, sbx_error **err)
                 json_int_t sig = json_integer_value(json_object_get(req, "signal"));
                 return sv_kill(s, sig > 0 && sig < 65 ? (int)sig : SIGKILL, err);
         }
+        if (strcmp(op, "watch") == 0)
+                return sv_watch_control(s, fd, req, err);
         return sbx_error_set(err, EOPNOTSUPP, "unknown control request '%s'", op);
 }
 
@@ -217,6 +220,10 @@ static void on_signal(struct sv *s)
         struct signalfd_siginfo si;
 
         while (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+                if (s->foreground) {
+                        sv_foreground_signal(s, (int)si.ssi_signo);
+                        continue;
+                }
                 /* SIGTERM: stop the sandbox, keep the state, and leave. */
                 if (si.ssi_signo == SIGTERM && !s->destroy_after_stop) {
                         s->quit = true;
@@ -239,7 +246,7 @@ static void dispatch_event(struct sv *s, enum sv_source src)
         case SV_SRC_GRACE: sv_on_grace(s); break;
         case SV_SRC_RESTART: sv_on_restart_timer(s); break;
         case SV_SRC_SAMPLE: sv_on_sample(s); break;
-        default: break;
+        default: sv_watch_dispatch(s, (int)src); break;
         }
 }
 
@@ -333,6 +340,8 @@ static int setup(struct sv *s, const char *id, bool start, sbx_error **err)
                 r = open_fds(s, err);
         if (r >= 0)
                 r = sv_save(s);
+        if (r >= 0)
+                r = sv_watch_setup(s, err);
         if (r >= 0 && start)
                 r = sv_start(s, err);
         if (r >= 0)
@@ -358,6 +367,7 @@ static void sv_close(struct sv *s)
         int *fds[] = { &s->epfd, &s->sigfd, &s->listenfd, &s->pidfd, &s->msg_fd, &s->log_fd,
                        &s->log_out, &s->timeout_tfd, &s->grace_tfd, &s->restart_tfd,
                        &s->sample_tfd };
+        sv_watch_free(s);
         for (size_t i = 0; i < SBX_ARRAY_SIZE(fds); i++)
                 sbx_closep(fds[i]);
         sbx_cgroup_free(s->cg);
@@ -380,7 +390,13 @@ int sbx_supervisor_main(int argc, char **argv)
                 return 2;
         s.state_dir = argv[1];
         int ready = atoi(argv[3]);
-        bool start = argc > 4 && strcmp(argv[4], "--start") == 0;
+        bool start = false;
+        for (int i = 4; i < argc; i++) {
+                start |= strcmp(argv[i], "--start") == 0;
+                s.foreground |= strcmp(argv[i], "--foreground") == 0;
+                if (strcmp(argv[i], "--json") == 0)
+                        sv_foreground_json(true);
+        }
         umask(022);
         if (chdir("/") < 0)
                 return 1;
@@ -394,6 +410,8 @@ int sbx_supervisor_main(int argc, char **argv)
                 sv_event(&s, "error", json_pack("{s:s?}", "reason", s.sb->reason));
         }
         report_ready(ready, r, e);
+        if (r < 0 && s.foreground)
+                sv_foreground_failed(&s, e);
         if (r >= 0 || (s.sb && s.listenfd >= 0))
                 r = sv_loop(&s);
         sv_close(&s);

@@ -16,6 +16,7 @@
 #include "sandboxctl/util.h"
 #include "src/lib/run-internal.h"
 #include "sv_internal.h"
+#include "watch_loop.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -240,6 +241,7 @@ void sv_on_log(struct sv *s)
         for (;;) {
                 ssize_t n = read(s->log_fd, buf, sizeof(buf));
                 if (n > 0) {
+                        sv_foreground_output(s, buf, (size_t)n);
                         /* Pieces no larger than the cap keep every file under it. */
                         size_t step = s->sb->log_max < sizeof(buf) ? (size_t)s->sb->log_max
                                                                    : sizeof(buf);
@@ -414,6 +416,8 @@ void sv_on_init_exit(struct sv *s)
         record_exit(s, &si);
         sv_event(s, "exited", json_pack("{s:i, s:i}", "code", s->sb->exit_code, "signal",
                                         s->sb->exit_signal));
+        if (sv_reload_on_exit(s))
+                return; /* a reload restarted it, or a rollback (watch_loop.h) */
         bool was_stopping = s->stopping;
         after_exit(s);
         s->stopping = false;
