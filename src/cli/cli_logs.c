@@ -17,13 +17,14 @@ SBX_DEFINE_CLEANUP(struct sbx_follow *, sbx_follow_free)
 
 #define FOLLOW_TICK_MS 500
 
-enum { OPT_STATE_DIR = 256, OPT_JSON, OPT_COUNT };
+enum { OPT_STATE_DIR = 256, OPT_JSON, OPT_COUNT, OPT_BUILD };
 
 static const struct option logs_longopts[] = {
         { "follow", no_argument, NULL, 'f' },
         { "state-dir", required_argument, NULL, OPT_STATE_DIR },
         { "json", no_argument, NULL, OPT_JSON },
         { "count", required_argument, NULL, OPT_COUNT },
+        { "build", no_argument, NULL, OPT_BUILD },
         { "help", no_argument, NULL, 'h' },
         { 0 },
 };
@@ -31,6 +32,7 @@ static const struct option logs_longopts[] = {
 struct logs_opts {
         const char *state_dir, *ref;
         bool follow, json;
+        bool build; /* logs --build: the rebuilds' output (src/supervisor/rebuild.c) */
         long count;
 };
 
@@ -63,6 +65,7 @@ static int parse_logs(int argc, char **argv, const char *name, bool id_required,
                 case OPT_STATE_DIR: o->state_dir = optarg; break;
                 case OPT_JSON: o->json = true; break;
                 case OPT_COUNT: o->count = strtol(optarg, NULL, 10); break;
+                case OPT_BUILD: o->build = true; break;
                 case 'h': usage(); return -1;
                 default: return CLI_EXIT_USAGE;
                 }
@@ -78,13 +81,14 @@ static int parse_logs(int argc, char **argv, const char *name, bool id_required,
 
 static void logs_usage(void)
 {
-        printf("Usage: sandboxctl logs [-f] [--state-dir DIR] ID\n"
+        printf("Usage: sandboxctl logs [-f] [--build] [--state-dir DIR] ID\n"
                "\n"
                "Print what the sandbox's command wrote on stdout and stderr, kept in a\n"
                "size-capped file (see create --log-max) with one rotated generation.\n"
                "\n"
                "Options:\n"
                "  -f, --follow         keep printing new output until the sandbox stops\n"
+               "      --build          the output of the watch's rebuilds (build.log)\n"
                "      --state-dir DIR  state directory\n"
                "  -h, --help           show this help\n");
 }
@@ -127,7 +131,8 @@ int cli_logs(int argc, char **argv)
         const char *state_dir = cli_state_dir(o.state_dir);
         if ((r = cli_lookup(state_dir, o.ref, &sb)) != CLI_EXIT_OK)
                 return r;
-        sbx_autofree char *path = sbx_registry_path(state_dir, sb->id, "logs");
+        sbx_autofree char *path = sbx_registry_path(state_dir, sb->id,
+                                                    o.build ? "build.log" : "logs");
         if (!path || sbx_follow_open(path, true, &f, &e) < 0)
                 return cli_fail(e, "logs");
         catch_interrupts();
