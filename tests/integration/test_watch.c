@@ -1,0 +1,411 @@
+/* Integration tests: watch, rebuild and reload with real inotify, real
+ * sandboxes and real processes. The program under watch prints the version
+ * that the rebuild wrote into out/version; every wait polls the event log or
+ * the watch status with a deadline. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "lifecycle_helpers.h"
+#include "run_helpers.h"
+
+static char ws[256], prof[300];
+
+/* The rebuild: "broken" fails like a compiler, "slow" outlives the rebuild
+ * timeout, a file gate/hold holds it until gate/open exists; it also
+ * writes src/version.o, which the profile excludes. */
+static const char build_sh[] =
+        "set -e\n"
+        "mkdir -p out\n"
+        "v=$(cat src/version)\n"
+        "case \"$v\" in broken*) echo \"src/version:1: syntax error\" >&2; exit 2;; esac\n"
+        "[ \"$v\" = slow ] && sleep 30\n"
+        "if [ -e gate/hold ]; then while [ ! -e gate/open ]; do sleep 0.02; done; fi\n"
+        "echo \"$v\" > src/version.o\n"
+        "echo \"$v\" > out/version.tmp && mv out/version.tmp out/version\n"
+        "echo \"built $v\"\n";
+
+/* The program: prints its version, fails at once on "crash". */
+#define PROGRAM(sleep_arg)                                         \
+        "v=$(cat out/version); echo \"serving $v\"; "               \
+        "[ \"$v\" = crash ] && exit 3; exec sleep " sleep_arg
+static const char program[] = PROGRAM("300");
+
+static void put(const char *rel, const char *text)
+{
+        char path[512], tmp[520];
+        snprintf(path, sizeof(path), "%s/%s", ws, rel);
+        snprintf(tmp, sizeof(tmp), "%s.new", path);
+        FILE *f = fopen(path, "w");
+        cr_assert_not_null(f, "open %s: %s", path, strerror(errno));
+        fputs(text, f);
+        cr_assert_eq(fclose(f), 0);
+        (void)tmp;
+}
+
+static void setup(void)
+{
+        char cmd[700];
+
+        lc_setup();
+        snprintf(ws, sizeof(ws), "/tmp/sbx-watch-ws-XXXXXX");
+        cr_assert_not_null(mkdtemp(ws));
+        snprintf(prof, sizeof(prof), "%s.yaml", ws);
+        FILE *f = fopen(prof, "w");
+        cr_assert_not_null(f);
+        fputs("extends: medium\n"
+              "watch:\n"
+              "  exclude: [\"gate/\", \"*.o\"]\n"
+              "  rebuild: sh build.sh\n"
+              "  rebuild_timeout: 2s\n"
+              "  artifacts: [out]\n"
+              "  debounce: 100ms\n"
+              "  healthy_after: 2s\n",
+              f);
+        fclose(f);
+        snprintf(cmd, sizeof(cmd), "mkdir -p %s/src %s/gate", ws, ws);
+        cr_assert_eq(system(cmd), 0);
+        put("build.sh", build_sh);
+        put("src/version", "v1\n");
+        snprintf(cmd, sizeof(cmd), "cd %s && sh build.sh >/dev/null", ws);
+        cr_assert_eq(system(cmd), 0);
+}
+
+static void teardown(void)
+{
+        char cmd[700];
+
+        lc_teardown();
+        snprintf(cmd, sizeof(cmd), "rm -rf %s %s", ws, prof);
+        if (system(cmd) != 0)
+                cr_log_warn("could not remove %s", ws);
+}
+
+TestSuite(watch, .init = setup, .fini = teardown, .timeout = 240);
+
+static double now_s(void)
+{
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Poll the event log until `type` has been seen n times for id. */
+static void wait_events(const char *id, const char *type, int n, double timeout_s)
+{
+        double end = now_s() + timeout_s;
+        int got;
+
+        while ((got = lc_count_events(id, type)) < n && now_s() < end)
+                poll(NULL, 0, 20);
+        cr_assert_geq(got, n, "%d %s events within %.0f s, wanted %d", got, type, timeout_s, n);
+}
+
+static json_t *watch_status(const char *id)
+{
+        struct run_result r;
+        json_t *o = NULL;
+
+        if (lc_sbx(&r, "watch", "--json", id, NULL) == 0)
+                o = json_loads(r.out, 0, NULL);
+        sbx_test_result_free(&r);
+        cr_assert_not_null(o, "watch --json %s", id);
+        return o;
+}
+
+/* Wait until the watch is idle: no batch pending, no build running. */
+static void wait_state(const char *id, const char *state, double timeout_s)
+{
+        double end = now_s() + timeout_s;
+        char last[32] = "";
+
+        while (now_s() < end) {
+                json_t *o = watch_status(id);
+                snprintf(last, sizeof(last), "%s", json_string_value(json_object_get(o, "state")));
+                bool building = json_is_true(json_object_get(o, "building"));
+                json_decref(o);
+                if (strcmp(last, state) == 0 && (!building || strcmp(state, "idle") != 0))
+                        return;
+                poll(NULL, 0, 20);
+        }
+        cr_assert_fail("watch state %s, wanted %s", last, state);
+}
+
+static char *logs(const char *id, bool build)
+{
+        struct run_result r;
+
+        cr_assert_eq(lc_sbx(&r, "logs", build ? "--build" : id, build ? id : NULL, NULL), 0);
+        char *out = strdup(r.out);
+        sbx_test_result_free(&r);
+        return out;
+}
+
+static void wait_logs(const char *id, const char *want, double timeout_s)
+{
+        double end = now_s() + timeout_s;
+        char *text = NULL;
+
+        do {
+                free(text);
+                text = logs(id, false);
+                if (strstr(text, want)) {
+                        free(text);
+                        return;
+                }
+                poll(NULL, 0, 20);
+        } while (now_s() < end);
+        cr_assert_fail("'%s' not in the logs: %s", want, text);
+}
+
+static void destroy(char *id)
+{
+        struct run_result r;
+
+        cr_assert_eq(lc_sbx(&r, "destroy", "--time", "2", id, NULL), 0, "%s", r.err);
+        sbx_test_result_free(&r);
+        cr_assert_eq(lc_sandbox_dirs(), 0);
+        free(id);
+}
+
+/* The last event of `type` for id, as JSON. */
+static json_t *last_event(const char *id, const char *type)
+{
+        char path[300], line[8192];
+        json_t *found = NULL;
+
+        snprintf(path, sizeof(path), "%s/events.jsonl", lc_state_dir());
+        FILE *f = fopen(path, "r");
+        cr_assert_not_null(f);
+        while (fgets(line, sizeof(line), f)) {
+                json_t *o = json_loads(line, 0, NULL);
+                const char *i = json_string_value(json_object_get(o, "id"));
+                const char *t = json_string_value(json_object_get(o, "type"));
+                if (i && t && !strcmp(i, id) && !strcmp(t, type)) {
+                        json_decref(found);
+                        found = o;
+                } else {
+                        json_decref(o);
+                }
+        }
+        fclose(f);
+        cr_assert_not_null(found, "no %s event", type);
+        return found;
+}
+
+static int info_int(const char *id, const char *key)
+{
+        json_t *o = lc_info(id);
+        int v = o ? (int)json_integer_value(json_object_get(o, key)) : -1;
+        json_decref(o);
+        return v;
+}
+
+static char *create_watched(void)
+{
+        return lc_create(program, "--profile", prof, "--workspace", ws, "--timeout", "0s", NULL);
+}
+
+Test(watch, edit_rebuild_reload_broken_build_keeps_old_program)
+{
+        char *id = create_watched();
+
+        wait_logs(id, "serving v1", 10);
+        int init1 = info_int(id, "init_pid");
+        put("src/version", "v2\n");
+        wait_events(id, "reloaded", 1, 15);
+        wait_logs(id, "serving v2", 10);
+        cr_assert_eq(info_int(id, "restarts"), 1);
+        int init2 = info_int(id, "init_pid");
+        cr_assert(init2 != init1 && lc_pid_alive(init2));
+
+        /* A broken edit: the build fails, the program is not touched. */
+        put("src/version", "broken\n");
+        wait_events(id, "rebuild_failed", 1, 15);
+        json_t *ev = last_event(id, "rebuild_failed");
+        cr_assert_eq(json_integer_value(json_object_get(ev, "exit_code")), 2);
+        cr_assert_str_eq(json_string_value(json_object_get(ev, "output")),
+                         "src/version:1: syntax error");
+        json_decref(ev);
+        wait_state(id, "idle", 10);
+        cr_assert_eq(info_int(id, "init_pid"), init2, "the old program still runs");
+        cr_assert(lc_pid_alive(init2));
+        cr_assert_eq(info_int(id, "restarts"), 1);
+        char *s = lc_status(id);
+        cr_assert_str_eq(s, "running");
+        free(s);
+        char *b = logs(id, true);
+        cr_assert(strstr(b, "src/version:1: syntax error") && strstr(b, "built v2"), "%s", b);
+        free(b);
+
+        /* The fix reloads. */
+        put("src/version", "v3\n");
+        wait_events(id, "reloaded", 2, 15);
+        wait_logs(id, "serving v3", 10);
+        wait_state(id, "idle", 10);
+        /* Three builds, no more: out/ and *.o written by them never retrigger. */
+        cr_assert_eq(lc_count_events(id, "rebuild_started"), 3);
+        cr_assert_eq(lc_count_events(id, "change_detected"), 3);
+        json_t *w = watch_status(id);
+        cr_assert_eq(json_integer_value(json_object_get(w, "builds")), 3);
+        cr_assert_eq(json_integer_value(json_object_get(w, "failures")), 1);
+        cr_assert_eq(json_integer_value(json_object_get(w, "reloads")), 2);
+        json_decref(w);
+        destroy(id);
+}
+
+Test(watch, atomic_save_and_burst_trigger_once)
+{
+        char *id = create_watched();
+        char from[512], to[512];
+
+        wait_logs(id, "serving v1", 10);
+        /* An editor's save: a temp file renamed over the original. */
+        put("src/.version.swp", "v2\n");
+        snprintf(from, sizeof(from), "%s/src/.version.swp", ws);
+        snprintf(to, sizeof(to), "%s/src/version", ws);
+        cr_assert_eq(rename(from, to), 0);
+        wait_events(id, "reloaded", 1, 15);
+        wait_state(id, "idle", 10);
+        cr_assert_eq(lc_count_events(id, "rebuild_started"), 1);
+        json_t *ev = last_event(id, "change_detected");
+        json_t *paths = json_object_get(ev, "paths");
+        cr_assert_eq(json_array_size(paths), 1);
+        cr_assert_str_eq(json_string_value(json_array_get(paths, 0)), "src/version");
+        json_decref(ev);
+
+        /* 50 writes in a row: one rebuild. */
+        for (int i = 0; i < 50; i++) {
+                char v[16];
+                snprintf(v, sizeof(v), "b%d\n", i);
+                put("src/version", v);
+        }
+        wait_events(id, "reloaded", 2, 15);
+        wait_state(id, "idle", 10);
+        cr_assert_eq(lc_count_events(id, "rebuild_started"), 2);
+        wait_logs(id, "serving b49", 10);
+        destroy(id);
+}
+
+Test(watch, change_during_rebuild_queues_exactly_one_more)
+{
+        char *id = create_watched();
+
+        wait_logs(id, "serving v1", 10);
+        put("gate/hold", "");
+        put("src/version", "v2\n");
+        wait_events(id, "rebuild_started", 1, 15);
+        wait_state(id, "building", 10);
+        put("src/version", "v3\n");
+        put("src/other", "x\n");
+        put("src/version", "v4\n");
+        wait_state(id, "queued", 10);
+        char path[512];
+        snprintf(path, sizeof(path), "%s/gate/hold", ws);
+        unlink(path);
+        put("gate/open", "");
+        wait_events(id, "rebuild_succeeded", 2, 15);
+        wait_events(id, "reloaded", 2, 15);
+        wait_state(id, "idle", 10);
+        cr_assert_eq(lc_count_events(id, "rebuild_started"), 2);
+        json_t *ev = last_event(id, "change_detected");
+        json_t *paths = json_object_get(ev, "paths");
+        cr_assert_eq(json_array_size(paths), 2);
+        cr_assert_str_eq(json_string_value(json_array_get(paths, 0)), "src/other");
+        cr_assert_str_eq(json_string_value(json_array_get(paths, 1)), "src/version");
+        json_decref(ev);
+        wait_logs(id, "serving v4", 10);
+        destroy(id);
+}
+
+Test(watch, crash_after_reload_rolls_back)
+{
+        char *id = create_watched();
+
+        wait_logs(id, "serving v1", 10);
+        put("src/version", "crash\n");
+        wait_events(id, "rolled_back", 1, 15);
+        json_t *ev = last_event(id, "rolled_back");
+        cr_assert_str_eq(json_string_value(json_object_get(ev, "reason")),
+                         "the reloaded program exited with code 3 within 2000 ms");
+        cr_assert_eq(json_integer_value(json_object_get(ev, "code")), 3);
+        json_decref(ev);
+        wait_logs(id, "serving crash\nserving v1\n", 10);
+        char *text = logs(id, false);
+        cr_assert_str_eq(text, "serving v1\nserving crash\nserving v1\n");
+        free(text);
+        char out[512];
+        snprintf(out, sizeof(out), "%s/out/version", ws);
+        char *v = rt_read_file(out);
+        cr_assert_str_eq(v, "v1\n", "the good build's artifacts are back");
+        free(v);
+        char *s = lc_status(id);
+        cr_assert_str_eq(s, "running");
+        free(s);
+        cr_assert(lc_pid_alive(info_int(id, "init_pid")));
+        destroy(id);
+}
+
+Test(watch, runaway_rebuild_is_killed_at_its_timeout)
+{
+        char *id = create_watched();
+
+        wait_logs(id, "serving v1", 10);
+        int init = info_int(id, "init_pid");
+        put("src/version", "slow\n");
+        wait_events(id, "rebuild_failed", 1, 20);
+        json_t *ev = last_event(id, "rebuild_failed");
+        cr_assert(json_is_true(json_object_get(ev, "timed_out")));
+        cr_assert_eq(json_integer_value(json_object_get(ev, "exit_code")), 124);
+        cr_assert_str_eq(json_string_value(json_object_get(ev, "reason")),
+                         "killed: rebuild timeout reached");
+        json_decref(ev);
+        cr_assert_eq(info_int(id, "init_pid"), init);
+        destroy(id);
+}
+
+/* sandboxctl run --watch ... 2>&1, in the background. */
+static pid_t spawn_run_watch(int *ret_out)
+{
+        char *argv[] = { "/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1", (char *)sbx_test_binary(),
+                         "run", "--profile", prof, "--workspace", ws, "--watch", ws,
+                         "--timeout", "0s", "--", "/bin/sh", "-c", PROGRAM("293"), NULL };
+        return rt_spawn(argv, -1, ret_out);
+}
+
+Test(watch, run_watch_reloads_and_ends_cleanly_on_sigterm)
+{
+        char buf[8192] = "";
+        int out = -1, status = 0;
+        pid_t pid = spawn_run_watch(&out);
+
+        cr_assert(rt_read_until(out, "serving v1\n", buf, sizeof(buf), 10), "%s", buf);
+        cr_assert_eq(lc_sandbox_dirs(), 1);
+        put("src/version", "v2\n");
+        cr_assert(rt_read_until(out, "serving v2\n", buf, sizeof(buf), 15), "%s", buf);
+        cr_assert(rt_read_until(out, "src/version changed → rebuild (sh build.sh) ✓", buf,
+                                sizeof(buf), 5), "%s", buf);
+        cr_assert(strstr(buf, "→ reloaded\n"), "%s", buf);
+        cr_assert_eq(kill(pid, SIGTERM), 0);
+        cr_assert(rt_wait_pid(pid, 20, &status), "run --watch ended within 20 s");
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status 0x%x", status);
+        close(out);
+        cr_assert_eq(lc_sandbox_dirs(), 0, "no state left");
+        cr_assert(rt_wait_no_process_with_arg("sleep 293", 5), "no process left");
+        char *mi = rt_read_file("/proc/self/mountinfo");
+        cr_assert_null(strstr(mi, lc_state_dir()), "no mount left");
+        free(mi);
+}
+
+SBX_TEST_MAIN(SBX_NEED_ROOT)
