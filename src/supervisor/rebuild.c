@@ -232,7 +232,7 @@ static void report_failure(struct sv *s, const struct sv_build_result *res, uint
                                  "duration_ms", (json_int_t)ms, "timed_out", res->timed_out,
                                  "oom_kills", (json_int_t)res->oom_kills, "reason", how,
                                  "output", tail ? tail : ""));
-        sv_watch_status(s, "%s → rebuild (%s) ✗ %s, %.1f s%s%s", wl->batch && wl->batch->n
+        sv_watch_status(s, "%s changed → rebuild (%s) ✗ %s, %.1f s%s%s", wl->batch && wl->batch->n
                         ? wl->batch->paths[0] : "change", s->spec->watch.rebuild, how,
                         (double)ms / 1000.0, tail && *tail ? "\n" : "", tail ? tail : "");
 }
