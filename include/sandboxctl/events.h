@@ -28,6 +28,10 @@
 int sbx_event_append(const char *state_dir, const char *id, const char *type, void *fields,
                      sbx_error **err);
 
+/* The same, to the registry-wide log only (for a sandbox whose dir is gone). */
+int sbx_event_append_registry(const char *state_dir, const char *id, const char *type,
+                              void *fields, sbx_error **err);
+
 /* Append `line` (no newline) to path under an flock, rotating to path.1 when
  * the file would grow past max_bytes. Used for events and logs. */
 int sbx_append_rotating(const char *path, const char *data, size_t len, uint64_t max_bytes,

@@ -31,6 +31,16 @@ struct sbx_gc_entry {
  * missing state dir is not an error (nothing to collect). */
 int sbx_gc(const char *state_dir, bool dry_run, struct sbx_gc_entry **ret_entries, size_t *ret_n,
            sbx_error **err);
+enum {
+        SBX_GC_DRY_RUN = 1 << 0, /* only say what would be removed */
+        SBX_GC_FORCE = 1 << 1,   /* no grace period for dirs without a usable state */
+};
+/* The same with flags. Each removal is a "destroyed" event ("by": "gc",
+ * "reason") in the registry log. A dir whose state.json is unusable, or
+ * names no supervisor yet, is kept while a supervisor answers on its
+ * control socket. */
+int sbx_gc_flags(const char *state_dir, unsigned flags, struct sbx_gc_entry **ret_entries,
+                 size_t *ret_n, sbx_error **err);
 void sbx_gc_entries_free(struct sbx_gc_entry *entries, size_t n);
 
 #endif

@@ -9,13 +9,17 @@
 
 static void gc_usage(void)
 {
-        printf("Usage: sandboxctl gc [--dry-run] [--json] [--state-dir DIR]\n"
+        printf("Usage: sandboxctl gc [--dry-run] [--force] [--json] [--state-dir DIR]\n"
                "\n"
-               "Remove the state of sandboxes whose supervisor is gone (after a crash or a\n"
-               "SIGKILL). Running sandboxes are never touched.\n"
+               "Remove what sandboxes whose supervisor is gone (after a crash or a SIGKILL)\n"
+               "left: their cgroup, their state dir and control socket; each removal is a\n"
+               "'destroyed' event. Running sandboxes are never touched.\n"
                "\n"
                "Options:\n"
                "  -n, --dry-run        only say what would be removed\n"
+               "  -f, --force          also remove, at once, state dirs whose state.json is\n"
+               "                       broken (else kept for a minute: being created?),\n"
+               "                       unless a supervisor still answers on its socket\n"
                "      --json           print the result as JSON\n"
                "      --state-dir DIR  state directory (default $SANDBOXCTL_STATE_DIR or\n"
                "                       /run/sandboxctl)\n"
@@ -59,6 +63,7 @@ enum { OPT_JSON = 256, OPT_STATE_DIR };
 
 static const struct option gc_longopts[] = {
         { "dry-run", no_argument, NULL, 'n' },
+        { "force", no_argument, NULL, 'f' },
         { "json", no_argument, NULL, OPT_JSON },
         { "state-dir", required_argument, NULL, OPT_STATE_DIR },
         { "help", no_argument, NULL, 'h' },
@@ -68,11 +73,12 @@ static const struct option gc_longopts[] = {
 int cli_gc(int argc, char **argv)
 {
         bool dry_run = false, json = false;
+        unsigned flags = 0;
         const char *state_dir = NULL;
         int c;
 
         optind = 0;
-        while ((c = cli_getopt(argc, argv, "+nh", gc_longopts, "gc")) != -1) {
+        while ((c = cli_getopt(argc, argv, "+nfh", gc_longopts, "gc")) != -1) {
                 if (c == '?')
                         return CLI_EXIT_USAGE;
                 if (c == 'h') {
@@ -81,6 +87,8 @@ int cli_gc(int argc, char **argv)
                 }
                 if (c == 'n')
                         dry_run = true;
+                else if (c == 'f')
+                        flags |= SBX_GC_FORCE;
                 else if (c == OPT_JSON)
                         json = true;
                 else if (c == OPT_STATE_DIR)
@@ -92,7 +100,9 @@ int cli_gc(int argc, char **argv)
         struct sbx_gc_entry *v = NULL;
         size_t n = 0;
         sbx_autoerror e = NULL;
-        if (sbx_gc(state_dir, dry_run, &v, &n, &e) < 0) {
+        if (dry_run)
+                flags |= SBX_GC_DRY_RUN;
+        if (sbx_gc_flags(state_dir, flags, &v, &n, &e) < 0) {
                 sbx_log_error("gc: %s", e ? e->message : "unknown error");
                 return CLI_EXIT_FAILURE;
         }

@@ -111,7 +111,8 @@ static void drain(int fd)
 {
         char c;
 
-        while (recv(fd, &c, 1, MSG_DONTWAIT | MSG_TRUNC) >= 0)
+        /* 0 is the end (the peer closed), -1 EAGAIN nothing more queued. */
+        for (int i = 0; i < 64 && recv(fd, &c, 1, MSG_DONTWAIT | MSG_TRUNC) > 0; i++)
                 ;
 }
 

@@ -111,6 +111,18 @@ static char *event_line(const char *id, const char *type, json_t *fields)
         return line;
 }
 
+int sbx_event_append_registry(const char *state_dir, const char *id, const char *type,
+                              void *fields, sbx_error **err)
+{
+        sbx_autofree char *line = event_line(id, type, fields);
+        sbx_autofree char *global = sbx_registry_path(state_dir, NULL, SBX_EVENTS_FILE);
+
+        if (!line || !global)
+                return sbx_error_errno(err, ENOMEM, "event %s", type);
+        int r = sbx_append_rotating(global, line, strlen(line), SBX_EVENTS_MAX_BYTES, err);
+        return r < 0 ? sbx_error_prefix(err, r, "event %s", type) : 0;
+}
+
 int sbx_event_append(const char *state_dir, const char *id, const char *type, void *fields,
                      sbx_error **err)
 {

@@ -7,12 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "run-internal.h"
 #include "sandboxctl/cgroup.h"
+#include "sandboxctl/control.h"
+#include "sandboxctl/events.h"
 #include "sandboxctl/gc.h"
 #include "sandboxctl/util.h"
 
@@ -43,28 +47,59 @@ static json_t *load_state(int dfd, const char *id)
         return json_loadfd(fd, 0, NULL);
 }
 
+/* Does a live supervisor answer on <id>/control.sock? (Who is alive
+ * when state.json cannot tell.) */
+static bool control_socket_live(int dfd, const char *id)
+{
+        char path[NAME_MAX + 32];
+
+        snprintf(path, sizeof(path), "%s/" SBX_CONTROL_SOCKET, id);
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", dfd, path);
+        if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
+                return false;
+        sbx_autoclose int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        return fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+}
+
+/* No usable state.json, or one without a supervisor yet: dead once older
+ * than the grace period (or at once with force), unless a supervisor still
+ * answers on its control socket. */
+static bool unknown_is_dead(int dfd, const char *id, bool force, const char *what,
+                            char **ret_reason)
+{
+        struct stat st;
+        bool old = fstatat(dfd, id, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                   st.st_mtime + SBX_GC_GRACE_SECONDS < time(NULL);
+        bool live = control_socket_live(dfd, id);
+        bool dead = !live && (force || old);
+
+        if (asprintf(ret_reason, "%s%s", what,
+                     live ? ", but its supervisor answers"
+                     : dead ? (force && !old ? " (--force)" : "")
+                            : " yet (being created? --force removes it)") < 0)
+                *ret_reason = NULL;
+        return dead;
+}
+
 /* Decide whether the sandbox `id` is dead; *ret_reason says why (or why not). */
-static bool sandbox_is_dead(int dfd, const char *id, json_t *state, char **ret_reason)
+static bool sandbox_is_dead(int dfd, const char *id, json_t *state, bool force, char **ret_reason)
 {
         json_int_t pid = 0, start = 0;
-        struct stat st;
         char *reason = NULL;
-        bool dead;
 
-        if (!state || json_unpack(state, "{s:I, s:I}", "pid", &pid, "pid_start_time", &start) < 0) {
-                dead = fstatat(dfd, id, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                       st.st_mtime + SBX_GC_GRACE_SECONDS < time(NULL);
-                reason = strdup(dead ? "no valid state.json" : "no valid state.json yet (being created?)");
-        } else {
-                uint64_t now_start;
-                int r = pid > 0 ? sbx_pid_start_time((pid_t)pid, &now_start, NULL) : -ESRCH;
-                dead = r == -ESRCH || (r >= 0 && now_start != (uint64_t)start);
-                if (asprintf(&reason, "supervisor pid %lld %s", (long long)pid,
-                             r == -ESRCH ? "is gone"
-                             : dead      ? "was reused by another process"
-                                         : "is running") < 0)
-                        reason = NULL;
-        }
+        if (!state || json_unpack(state, "{s:I, s:I}", "pid", &pid, "pid_start_time", &start) < 0)
+                return unknown_is_dead(dfd, id, force, "no valid state.json", ret_reason);
+        if (pid <= 0)
+                return unknown_is_dead(dfd, id, force, "no supervisor recorded", ret_reason);
+        uint64_t now_start;
+        int r = sbx_pid_start_time((pid_t)pid, &now_start, NULL);
+        bool dead = r == -ESRCH || (r >= 0 && now_start != (uint64_t)start);
+        if (asprintf(&reason, "supervisor pid %lld %s", (long long)pid,
+                     r == -ESRCH ? "is gone"
+                     : dead      ? "was reused by another process"
+                                 : "is running") < 0)
+                reason = NULL;
         *ret_reason = reason;
         return dead;
 }
@@ -83,7 +118,8 @@ static int entries_push(struct sbx_gc_entry **v, size_t *n, struct sbx_gc_entry 
 /* Kill and remove the dead sandbox's cgroup, under the parent its
  * state.json names (else the default one), and then its state dir. The
  * state dir goes last: it is how a later gc finds the cgroup again. */
-static void remove_leftovers(int dfd, const char *id, json_t *state, struct sbx_gc_entry *e)
+static void remove_leftovers(const char *state_dir, int dfd, const char *id, json_t *state,
+                             struct sbx_gc_entry *e)
 {
         sbx_autoerror err = NULL;
         const char *parent = NULL;
@@ -94,28 +130,42 @@ static void remove_leftovers(int dfd, const char *id, json_t *state, struct sbx_
                 e->error = strdup(err && err->message ? err->message : "remove cgroup failed");
                 return;
         }
-        if (sbx_remove_tree_at(dfd, id, &err) < 0)
+        if (sbx_remove_tree_at(dfd, id, &err) < 0) {
                 e->error = strdup(err && err->message ? err->message : "remove failed");
-        else
-                e->removed = true;
+                return;
+        }
+        e->removed = true;
+        /* The registry log is the long-lived sandboxes' (a `run` leaves nothing). */
+        if (!state || !json_is_true(json_object_get(state, "long_lived")))
+                return;
+        __attribute__((cleanup(json_decrefp))) json_t *ev =
+                json_pack("{s:s, s:s?}", "by", "gc", "reason", e->reason);
+        sbx_event_append_registry(state_dir, id, "destroyed", ev, NULL);
 }
 
-static int gc_one(int dfd, const char *id, bool dry_run, struct sbx_gc_entry *ret)
+static int gc_one(const char *state_dir, int dfd, const char *id, unsigned flags,
+                  struct sbx_gc_entry *ret)
 {
         __attribute__((cleanup(json_decrefp))) json_t *state = load_state(dfd, id);
         struct sbx_gc_entry e = { .id = strdup(id) };
 
         if (!e.id)
                 return -ENOMEM;
-        e.dead = sandbox_is_dead(dfd, id, state, &e.reason);
-        if (e.dead && !dry_run)
-                remove_leftovers(dfd, id, state, &e);
+        e.dead = sandbox_is_dead(dfd, id, state, flags & SBX_GC_FORCE, &e.reason);
+        if (e.dead && !(flags & SBX_GC_DRY_RUN))
+                remove_leftovers(state_dir, dfd, id, state, &e);
         *ret = e;
         return 0;
 }
 
 int sbx_gc(const char *state_dir, bool dry_run, struct sbx_gc_entry **ret_entries, size_t *ret_n,
            sbx_error **err)
+{
+        return sbx_gc_flags(state_dir, dry_run ? SBX_GC_DRY_RUN : 0, ret_entries, ret_n, err);
+}
+
+int sbx_gc_flags(const char *state_dir, unsigned flags, struct sbx_gc_entry **ret_entries,
+                 size_t *ret_n, sbx_error **err)
 {
         const char *base = state_dir ? state_dir : sbx_state_dir_default();
         struct sbx_gc_entry *v = NULL;
@@ -141,7 +191,7 @@ int sbx_gc(const char *state_dir, bool dry_run, struct sbx_gc_entry **ret_entrie
                 if (!sbx_sandbox_id_valid(de->d_name))
                         continue;
                 struct sbx_gc_entry e;
-                r = gc_one(dirfd(d), de->d_name, dry_run, &e);
+                r = gc_one(base, dirfd(d), de->d_name, flags, &e);
                 if (r < 0)
                         r = sbx_error_errno(err, -r, "gc %s", de->d_name);
                 else if ((r = entries_push(&v, &n, &e, err)) < 0)

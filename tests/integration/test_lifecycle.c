@@ -204,11 +204,110 @@ Test(lifecycle, killed_supervisor_shows_error_and_gc_cleans)
         cr_assert_not(lc_pid_alive(init));
         cr_assert_eq(lc_sbx(&r, "stop", id, NULL), 6, "no supervisor to talk to");
         sbx_test_result_free(&r);
+        /* A live sandbox beside it: gc never touches it. */
+        char *live = lc_create("exec sleep 300", "--timeout", "0s", NULL);
+        cr_assert_eq(rt_cgroup_dirs_named(id) > 0, true, "the dead sandbox's cgroup is still there");
         cr_assert_eq(lc_sbx(&r, "gc", NULL), 0, "%s", r.err);
+        char want[128];
+        snprintf(want, sizeof(want), "removed %s (supervisor pid %d is gone)\n", id, sv);
+        cr_assert_str_eq(r.out, want);
         sbx_test_result_free(&r);
-        cr_assert_eq(lc_sandbox_dirs(), 0);
+        cr_assert_eq(lc_sandbox_dirs(), 1);
         cr_assert_eq(rt_cgroup_dirs_named(id), 0);
+        cr_assert_eq(lc_count_events(id, "destroyed"), 1, "gc writes an event");
+        char *s = lc_status(live);
+        cr_assert_str_eq(s, "running");
+        free(s);
+        cr_assert_eq(lc_sbx(&r, "destroy", "--time", "0", live, NULL), 0, "%s", r.err);
+        sbx_test_result_free(&r);
+        cr_assert_eq(lc_sbx(&r, "list", "--json", NULL), 0);
+        cr_assert_str_eq(r.out, "[]\n");
+        sbx_test_result_free(&r);
+        free(live);
         free(id);
+}
+
+static int wait_info_int(const char *id, const char *key, int not_value, double timeout_s)
+{
+        for (int i = 0; i < (int)(timeout_s * 20); i++) {
+                int v = info_int(id, key);
+                if (v != not_value)
+                        return v;
+                poll(NULL, 0, 50);
+        }
+        return not_value;
+}
+
+/* kill -9 of the init: the supervisor sees it through its pidfd. */
+Test(lifecycle, killed_init_is_noticed)
+{
+        struct run_result r;
+        char *id = lc_create("exec sleep 300", "--timeout", "0s", NULL);
+        int init = info_int(id, "init_pid");
+
+        cr_assert_eq(kill(init, SIGKILL), 0);
+        cr_assert(lc_wait_status(id, "stopped", 20));
+        json_t *o = lc_info(id);
+        cr_assert_str_eq(json_string_value(json_object_get(o, "reason")), "killed by signal 9");
+        cr_assert_eq(json_integer_value(json_object_get(json_object_get(o, "exit"), "signal")), 9);
+        json_decref(o);
+        cr_assert_eq(lc_count_events(id, "stopped"), 0, "not stopped by hand");
+        cr_assert_eq(lc_sbx(&r, "destroy", id, NULL), 0, "%s", r.err);
+        sbx_test_result_free(&r);
+        free(id);
+
+        /* With --restart always, it comes back with a new init. */
+        id = lc_create("exec sleep 300", "--timeout", "0s", "--restart", "always", NULL);
+        init = info_int(id, "init_pid");
+        cr_assert_eq(kill(init, SIGKILL), 0);
+        cr_assert_eq(wait_info_int(id, "restarts", 0, 20), 1);
+        cr_assert(lc_wait_status(id, "running", 20));
+        int init2 = info_int(id, "init_pid");
+        cr_assert(init2 > 0 && init2 != init, "init %d, then %d", init, init2);
+        cr_assert_eq(lc_count_events(id, "restarted"), 1);
+        cr_assert_eq(lc_sbx(&r, "destroy", "--time", "0", id, NULL), 0, "%s", r.err);
+        sbx_test_result_free(&r);
+        free(id);
+}
+
+/* A corrupt state.json: listed as broken with its path, the others still
+ * listed; gc keeps it during its grace period, gc --force removes it. */
+Test(lifecycle, corrupt_state_is_listed_and_collected)
+{
+        struct run_result r;
+        char *good = lc_create("exec sleep 300", "--timeout", "0s", NULL);
+        const char *bad = "00000000deadbeef";
+        char path[512];
+
+        snprintf(path, sizeof(path), "%s/%s", lc_state_dir(), bad);
+        cr_assert_eq(mkdir(path, 0700), 0);
+        strcat(path, "/state.json");
+        FILE *f = fopen(path, "w");
+        cr_assert_not_null(f);
+        fputs("{\"id\": \"00000000deadbeef\", \"status\": \"runn", f);
+        fclose(f);
+        cr_assert_eq(lc_sbx(&r, "list", NULL), 0, "%s", r.err);
+        cr_assert(strstr(r.out, good) && strstr(r.out, "running"), "%s", r.out);
+        cr_assert(strstr(r.out, bad) && strstr(r.out, "error(broken)"), "%s", r.out);
+        cr_assert(strstr(r.out, path) || strstr(r.err, path), "the path is shown: %s%s", r.out,
+                  r.err);
+        sbx_test_result_free(&r);
+        cr_assert_eq(lc_sbx(&r, "gc", NULL), 0, "%s", r.err);
+        cr_assert_str_eq(r.out, "");
+        sbx_test_result_free(&r);
+        cr_assert_eq(lc_sandbox_dirs(), 2, "kept during the grace period");
+        cr_assert_eq(lc_sbx(&r, "gc", "--force", NULL), 0, "%s", r.err);
+        char want[128];
+        snprintf(want, sizeof(want), "removed %s (no valid state.json (--force))\n", bad);
+        cr_assert_str_eq(r.out, want);
+        sbx_test_result_free(&r);
+        cr_assert_eq(lc_sandbox_dirs(), 1);
+        char *s = lc_status(good);
+        cr_assert_str_eq(s, "running", "gc --force never touches a live sandbox");
+        free(s);
+        cr_assert_eq(lc_sbx(&r, "destroy", "--time", "0", good, NULL), 0, "%s", r.err);
+        sbx_test_result_free(&r);
+        free(good);
 }
 
 Test(lifecycle, twenty_create_destroy_leave_nothing)
