@@ -131,14 +131,19 @@ int sbx_cgroup_sample_peaks(struct sbx_cgroup *cg, sbx_error **err);
  * thaw, repeated) and wait until it is empty: at most about 2 s, then
  * EBUSY naming what is still there. */
 int sbx_cgroup_kill(struct sbx_cgroup *cg, sbx_error **err);
-/* Kill, then remove the leaf directory in every hierarchy (and the default
- * parent when it is left empty). Safe to call twice. */
+/* Kill, then remove the leaf directory in every hierarchy. The parent
+ * stays (the default one is shared by all sandboxes; see below). Safe to
+ * call twice. */
 int sbx_cgroup_destroy(struct sbx_cgroup *cg, sbx_error **err);
 void sbx_cgroup_free(struct sbx_cgroup *cg);
 static inline void sbx_cgroup_freep(struct sbx_cgroup **p)
 {
         sbx_cgroup_free(*p);
 }
+
+/* gc: remove the default parent's directories where they are empty (a
+ * parent the user named is theirs: left alone). */
+int sbx_cgroup_parent_remove_if_empty(const char *parent, sbx_error **err);
 
 /* gc: kill and remove what is left of cgroup `id` under `parent`.
  * Returns 1 if something was removed, 0 if there was nothing. */

@@ -1,10 +1,8 @@
 /* cgroup: host layout, placement, limit checks, and the lifecycle of one
  * sandbox cgroup (create, open, destroy). The per-version work is in
- * cgroup_v1.c (libcgroup) and cgroup_v2.c; see cgroup.h for the model. */
+ * cgroup_v1.c and cgroup_v2.c; see cgroup.h for the model. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libcgroup.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -485,41 +483,6 @@ int sbx_cg_check_limits(const struct sbx_limits *lim, unsigned avail, bool v2, b
         return 0;
 }
 
-/* ---- libcgroup ------------------------------------------------------ */
-
-static pthread_once_t libcgroup_once = PTHREAD_ONCE_INIT;
-static int libcgroup_init_result;
-
-static void libcgroup_do_init(void)
-{
-        libcgroup_init_result = cgroup_init();
-}
-
-int sbx_cg_libcgroup_init(sbx_error **err)
-{
-        pthread_once(&libcgroup_once, libcgroup_do_init);
-        if (libcgroup_init_result != 0)
-                return sbx_cg_libcgroup_error(err, libcgroup_init_result, "libcgroup init");
-        return 0;
-}
-
-int sbx_cg_libcgroup_error(sbx_error **err, int ecg, const char *fmt, ...)
-{
-        /* ECGOTHER carries an errno in cgroup_get_last_errno(). */
-        int code = ecg == ECGOTHER ? cgroup_get_last_errno() : 0;
-        if (code <= 0)
-                code = ecg == ECGROUPNOTEXIST ? ENOENT : EIO;
-        char *head = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        if (vasprintf(&head, fmt, ap) < 0)
-                head = NULL;
-        va_end(ap);
-        int r = sbx_error_set(err, code, "%s: %s", head ? head : "libcgroup", cgroup_strerror(ecg));
-        free(head);
-        return r;
-}
-
 /* ---- lifecycle ------------------------------------------------------ */
 
 const char *sbx_cgroup_parent_resolve(const char *parent)
@@ -685,8 +648,6 @@ int sbx_cgroup_create(const char *parent, const char *id, const struct sbx_spec 
         if (r < 0)
                 return sbx_error_prefix(err, r, "create cgroup %s", id ? id : "(null)");
         r = build_dirs(cg, err);
-        if (r >= 0 && !cg->place.v2)
-                r = sbx_cg_libcgroup_init(err);
         if (r >= 0)
                 r = create_retrying(cg, lim, err);
         if (r < 0) {
@@ -704,8 +665,6 @@ int sbx_cgroup_open(const char *parent, const char *id, struct sbx_cgroup **ret,
         int r = cgroup_new(sbx_cgroup_parent_resolve(parent), id, &cg, err);
         if (r >= 0)
                 r = build_dirs(cg, err);
-        if (r >= 0 && !cg->place.v2)
-                r = sbx_cg_libcgroup_init(err);
         if (r >= 0 && !any_dir_exists(cg))
                 r = sbx_error_set(err, ENOENT, "no cgroup %s", cg->place.display);
         if (r >= 0 && cg->place.v2) {
@@ -733,9 +692,25 @@ int sbx_cgroup_destroy(struct sbx_cgroup *cg, sbx_error **err)
         r = cg->place.v2 ? sbx_cg_v2_remove(cg, err) : sbx_cg_v1_remove(cg, err);
         if (r < 0)
                 return sbx_error_prefix(err, r, "destroy cgroup %s", cg->place.display);
+        /* The default parent stays: made once, shared by every sandbox,
+         * removed by gc when empty (sbx_cgroup_parent_remove_if_empty). */
         cg->destroyed = true;
-        sbx_cg_remove_parent_chain(cg);
         return 0;
+}
+
+int sbx_cgroup_parent_remove_if_empty(const char *parent, sbx_error **err)
+{
+        struct sbx_cgroup *cg = NULL;
+        /* Any plain leaf name will do: only its parent chain is used. */
+        int r = cgroup_new(sbx_cgroup_parent_resolve(parent), "leaf", &cg, err);
+        if (r >= 0)
+                r = build_dirs(cg, err);
+        if (r >= 0)
+                sbx_cg_remove_parent_chain(cg);
+        if (cg)
+                cg->destroyed = true;
+        sbx_cgroup_free(cg);
+        return r < 0 ? sbx_error_prefix(err, r, "remove cgroup parent") : 0;
 }
 
 int sbx_cgroup_remove_stale(const char *parent, const char *id, sbx_error **err)

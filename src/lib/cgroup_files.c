@@ -1,14 +1,15 @@
 /* cgroup_files: the one place that reads and writes cgroup files directly.
  *
- * Why not libcgroup here: libcgroup 2.0.2 has no notion of cgroup.kill,
+ * Why not libcgroup: libcgroup 2.0.2 has no notion of cgroup.kill,
  * cgroup.freeze, memory.peak or the *.events files; its attach writes a thread
- * id to v1 `tasks` (we must move the whole process through cgroup.procs); its
- * create on a v2 mount writes "+controller" into every ancestor's
- * cgroup.subtree_control from the mount root and never undoes it (so v2
- * directories and their files are handled here, where we choose exactly which
- * directories we touch); and reading one counter through it means
- * cgroup_get_cgroup(), which reads every file of every controller, on the
- * sampling path. Everything else on v1 goes through libcgroup (cgroup_v1.c). */
+ * id to v1 `tasks` (we move the whole process through cgroup.procs, or let a
+ * single-threaded child move itself); its create on a v2 mount writes
+ * "+controller" into every ancestor's cgroup.subtree_control from the mount
+ * root and never undoes it; reading one counter through it means
+ * cgroup_get_cgroup(), which reads every file of every controller; and its
+ * cgroup_init() dirties an 820 KB table that would stay resident in every
+ * supervisor. So v1 and v2 directories and their files are handled here and
+ * in cgroup_v1.c / cgroup_v2.c, where we choose exactly what we touch. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>

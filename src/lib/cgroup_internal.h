@@ -115,11 +115,6 @@ struct sbx_cgroup {
 int sbx_cg_strv_add(char ***v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sbx_cg_strv_free(char **v);
 
-/* libcgroup: init once, convert its ECG* codes. */
-int sbx_cg_libcgroup_init(sbx_error **err);
-int sbx_cg_libcgroup_error(sbx_error **err, int ecg, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
 /* Per-version steps. */
 int sbx_cg_v1_create(struct sbx_cgroup *cg, const struct sbx_limits *lim, unsigned apply,
                      sbx_error **err);

@@ -40,6 +40,78 @@ static char *script_with(const struct snapshot *s, const char *tail)
         return script;
 }
 
+/* Now, in the clock ticks of /proc/<pid>/stat's start time. */
+static unsigned long long boot_ticks(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_BOOTTIME, &ts);
+        long hz = sysconf(_SC_CLK_TCK);
+        return (unsigned long long)ts.tv_sec * (unsigned long long)hz +
+               (unsigned long long)ts.tv_nsec / (1000000000ULL / (unsigned long long)hz);
+}
+
+static unsigned long long start_ticks(const char *pid)
+{
+        char path[300];
+        snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+        char *stat = rt_read_file(path);
+        unsigned long long start = 0;
+        char *p = stat ? strrchr(stat, ')') : NULL;
+        /* field 22 (starttime) is the 20th after the ")" that ends comm */
+        for (int field = 2; p && *p && field < 22; field++)
+                p = strchr(p + 1, ' ');
+        if (p)
+                sscanf(p, " %llu", &start);
+        free(stat);
+        return start;
+}
+
+/* Is netns (e.g. "net:[4026532187]") the network namespace of a process
+ * that started no later than `before` (boot ticks)? Namespace inode numbers
+ * are reused at once (lowest free first), and other test suites make
+ * network namespaces all the time: a process started after the sandbox was
+ * gone is in a new namespace that got the same number, not in ours. */
+static bool netns_held_by_older(const char *netns, unsigned long long before)
+{
+        DIR *d = opendir("/proc");
+        struct dirent *de;
+        bool found = false;
+        while (d && !found && (de = readdir(d))) {
+                if (de->d_name[0] < '0' || de->d_name[0] > '9')
+                        continue;
+                char path[300], link[128];
+                snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
+                ssize_t n = readlink(path, link, sizeof(link) - 1);
+                if (n <= 0)
+                        continue;
+                link[n] = '\0';
+                found = strcmp(link, netns) == 0 && start_ticks(de->d_name) <= before;
+        }
+        if (d)
+                closedir(d);
+        return found;
+}
+
+/* The kernel frees a network namespace asynchronously, and its last
+ * processes may still be on their way out when `run` returns: poll, for at
+ * most 5 s. */
+static bool netns_gone_within(const char *netns, double timeout_s)
+{
+        unsigned long long before = boot_ticks();
+        struct timespec t0, now;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (;;) {
+                if (!netns_held_by_older(netns, before))
+                        return true;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                if ((double)(now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9 >
+                    timeout_s)
+                        return false;
+                struct timespec ts = { 0, 10 * 1000 * 1000 };
+                nanosleep(&ts, NULL); /* a bounded poll, not an ordering sleep */
+        }
+}
+
 static void expect_nothing_left(const struct snapshot *s, const char *netns)
 {
         cr_expect(rt_wait_no_process_with_arg(s->marker, 5), "a sandbox process survived");
@@ -47,7 +119,7 @@ static void expect_nothing_left(const struct snapshot *s, const char *netns)
         cr_expect_str_eq(now, s->mountinfo, "the host mount table changed");
         free(now);
         if (netns && *netns)
-                cr_expect(!rt_netns_in_use(netns), "%s is still in use", netns);
+                cr_expect(netns_gone_within(netns, 5), "%s is still in use after 5 s", netns);
         cr_expect(rt_state_dir_empty(), "state dir not empty");
         free(s->mountinfo);
 }
@@ -95,9 +167,11 @@ Test(cleanup, after_signal)
         run_and_check("kill -KILL $$", NULL, NULL, 137);
 }
 
+/* The script must print its netns link before the timeout: 3 s leaves a
+ * loaded machine room to start the sandbox and its shell. */
 Test(cleanup, after_timeout)
 {
-        run_and_check("sleep 30", "--timeout", "1s", 124);
+        run_and_check("sleep 30", "--timeout", "3s", 124);
 }
 
 Test(cleanup, after_setup_failure)
