@@ -145,6 +145,24 @@ struct sbx_checkpoint {
         bool workspace; /* snapshot the workspace too, default true */
 };
 
+enum sbx_restart_mode {
+        SBX_RESTART_NO,
+        SBX_RESTART_ON_FAILURE,
+        SBX_RESTART_ALWAYS,
+};
+
+struct sbx_restart_policy {
+        enum sbx_restart_mode mode;
+        unsigned max; /* restarts allowed, 0 = unlimited */
+};
+
+/* How a long-lived sandbox is stopped and restarted (lifecycle.*). */
+struct sbx_lifecycle {
+        int stop_signal;                   /* sent by `stop`, default SIGTERM */
+        uint64_t stop_timeout_ms;          /* grace before the cgroup is killed, default 10 s */
+        struct sbx_restart_policy restart; /* default no */
+};
+
 struct sbx_spec {
         char *name;
         char *description;
@@ -159,6 +177,7 @@ struct sbx_spec {
         bool has_watch;
         struct sbx_watch watch;
         struct sbx_checkpoint checkpoint;
+        struct sbx_lifecycle lifecycle;
 };
 
 void sbx_spec_free(struct sbx_spec *spec);

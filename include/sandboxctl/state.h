@@ -39,16 +39,7 @@ enum sbx_status {
         SBX_STATUS_ERROR,
 };
 
-enum sbx_restart_mode {
-        SBX_RESTART_NO,
-        SBX_RESTART_ON_FAILURE,
-        SBX_RESTART_ALWAYS,
-};
-
-struct sbx_restart_policy {
-        enum sbx_restart_mode mode;
-        unsigned max; /* restarts allowed, 0 = unlimited */
-};
+/* enum sbx_restart_mode and struct sbx_restart_policy: spec.h (lifecycle). */
 
 /* One sandbox as recorded in state.json. Strings are owned. */
 struct sbx_sandbox {

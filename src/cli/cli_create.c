@@ -289,13 +289,8 @@ static int fill_config(const struct sbx_spec *spec, char **cmd, struct sbx_sandb
 
         if (r < 0)
                 return r;
-        /* The limits travel in state.json's "limits" (a profile cannot say
-         * "no timeout"); the supervisor puts them back into the spec. */
+        /* The whole spec: it is a valid profile ("unlimited", "none" included). */
         __attribute__((cleanup(json_decrefp))) json_t *o = json_loads(text, 0, NULL);
-        json_t *limits = json_object_get(o, "limits");
-        const char *keys[] = { "memory", "pids", "cpu", "timeout" };
-        for (size_t i = 0; i < SBX_ARRAY_SIZE(keys); i++)
-                json_object_del(limits, keys[i]);
         sb->spec_json = o ? json_dumps(o, JSON_COMPACT) : NULL;
         if (!sb->spec_json)
                 return sbx_error_errno(err, ENOMEM, "encode the spec");
@@ -372,9 +367,12 @@ static int create_with_options(const struct create_options *o, char **cmd)
                 return CLI_EXIT_FAILURE;
         if (sbx_profile_load(o->profile ? o->profile : SBX_PROFILE_DEFAULT, &spec, &e) < 0)
                 return cli_fail(e, "profile");
+        /* The profile's lifecycle.restart, unless --restart says otherwise. */
+        sb->restart = spec->lifecycle.restart;
         if (apply_overrides(o, spec, &e) < 0 || sbx_spec_validate(spec, &e) < 0 ||
             check_other_options(o, sb, &e) < 0)
                 return cli_usage_error("create", "%s", e ? e->message : "invalid option");
+        spec->lifecycle.restart = sb->restart;
         if (o->workspace && resolve_workspace(o->workspace, &sb->workspace, &e) < 0)
                 return cli_fail(e, "workspace");
         if (cli_watch_apply(spec, &sb->workspace, o->watch, o->n_watch, &e) < 0)

@@ -128,6 +128,22 @@ static int print_reply(const struct id_command *c, const struct sbx_sandbox *sb,
         return CLI_EXIT_OK;
 }
 
+/* The grace period the supervisor uses without --time: the stored spec's
+ * lifecycle.stop_timeout (default 10 s). */
+static uint64_t stored_stop_timeout(const struct sbx_sandbox *sb)
+{
+        __attribute__((cleanup(json_decrefp))) json_t *spec =
+                sb->spec_json ? json_loads(sb->spec_json, 0, NULL) : NULL;
+        const char *t = json_string_value(
+                json_object_get(json_object_get(spec, "lifecycle"), "stop_timeout"));
+        uint64_t ms = 10000;
+
+        if (t && sbx_parse_duration(t, &ms, NULL) < 0)
+                ms = 10000;
+        return ms;
+}
+
+/* timeout_ms < 0: the sandbox's own stop timeout + EXTRA_WAIT_MS. */
 static int request(const struct id_command *c, json_t *req, int timeout_ms)
 {
         __attribute__((cleanup(sbx_sandbox_freep))) struct sbx_sandbox *sb = NULL;
@@ -140,6 +156,8 @@ static int request(const struct id_command *c, json_t *req, int timeout_ms)
                 json_decref(req);
                 return r;
         }
+        if (timeout_ms < 0)
+                timeout_ms = (int)stored_stop_timeout(sb) + EXTRA_WAIT_MS;
         r = cli_control(state_dir, sb, req, timeout_ms, (void **)&reply, &e);
         json_decref(req);
         if (r < 0)
@@ -177,6 +195,16 @@ int cli_start(int argc, char **argv)
         return request(&c, json_pack("{s:s}", "op", "start"), 30000);
 }
 
+/* time_ms only with --time: else the supervisor uses lifecycle.stop_timeout. */
+static json_t *stop_request(const struct id_command *c, const char *op, uint64_t grace)
+{
+        json_t *req = json_pack("{s:s}", "op", op);
+
+        if (req && c->time)
+                json_object_set_new(req, "time_ms", json_integer((json_int_t)grace));
+        return req;
+}
+
 static int stop_like(int argc, char **argv, struct id_command *c, const char *op)
 {
         uint64_t grace;
@@ -187,18 +215,18 @@ static int stop_like(int argc, char **argv, struct id_command *c, const char *op
         r = grace_ms(c, &grace);
         if (r != CLI_EXIT_OK)
                 return r;
-        return request(c, json_pack("{s:s, s:I}", "op", op, "time_ms", (json_int_t)grace),
-                       (int)grace + EXTRA_WAIT_MS);
+        return request(c, stop_request(c, op, grace), c->time ? (int)grace + EXTRA_WAIT_MS : -1);
 }
 
 int cli_stop(int argc, char **argv)
 {
         struct id_command c = {
                 .name = "stop", .usage = "[--time N] ID",
-                .summary = "Stop a sandbox: SIGTERM to its command, then, after the grace\n"
-                           "period, kill everything in its cgroup. The sandbox stays, stopped.",
+                .summary = "Stop a sandbox: its stop signal (lifecycle.stop_signal, default\n"
+                           "TERM) to its command, then, after the grace period, kill everything\n"
+                           "in its cgroup. The sandbox stays, stopped.",
                 .options = "      --time N         grace period in seconds, or a duration like\n"
-                           "                       500ms (default 10)\n",
+                           "                       500ms (default lifecycle.stop_timeout, 10s)\n",
         };
         return stop_like(argc, argv, &c, "stop");
 }
@@ -271,7 +299,8 @@ int cli_destroy(int argc, char **argv)
                         printf("%s\n", sb->id);
                 return r;
         }
-        return request(&c, json_pack("{s:s, s:I, s:b}", "op", "destroy", "time_ms",
-                                     (json_int_t)grace, "keep_data", c.keep_data),
-                       (int)grace + EXTRA_WAIT_MS);
+        json_t *req = stop_request(&c, "destroy", grace);
+        if (req)
+                json_object_set_new(req, "keep_data", json_boolean(c.keep_data));
+        return request(&c, req, c.time ? (int)grace + EXTRA_WAIT_MS : -1);
 }

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "sandboxctl/security.h"
+#include "sandboxctl/state.h"
 #include "sandboxctl/units.h"
 #include "sandboxctl/util.h"
 
@@ -440,9 +441,18 @@ static void apply_isolation(struct vctx *c, const struct sbx_pnode *n, const cha
 
 /* ---- limits ---- */
 
+/* `word` (unlimited, none) for 0, as sbx_spec_to_json writes it. */
+static bool is_word(const struct sbx_pnode *n, const char *word)
+{
+        return n->kind == SBX_PNODE_SCALAR && n->value && strcmp(n->value, word) == 0;
+}
+
 static void apply_memory(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        parse_unit(c, n, path, sbx_parse_size, &c->spec->limits.memory);
+        if (is_word(n, "unlimited"))
+                c->spec->limits.memory = 0;
+        else
+                parse_unit(c, n, path, sbx_parse_size, &c->spec->limits.memory);
 }
 
 static void apply_memory_swap(struct vctx *c, const struct sbx_pnode *n, const char *path)
@@ -457,7 +467,10 @@ static void apply_file_size(struct vctx *c, const struct sbx_pnode *n, const cha
 
 static void apply_pids(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        parse_count(c, n, path, 1, SBX_PIDS_MAX, &c->spec->limits.pids);
+        if (is_word(n, "unlimited"))
+                c->spec->limits.pids = 0;
+        else
+                parse_count(c, n, path, 1, SBX_PIDS_MAX, &c->spec->limits.pids);
 }
 
 static void apply_open_files(struct vctx *c, const struct sbx_pnode *n, const char *path)
@@ -470,18 +483,24 @@ static void apply_cpu(struct vctx *c, const struct sbx_pnode *n, const char *pat
 {
         sbx_autoerror e = NULL;
         const char *v = scalar(c, n, path);
-        if (v && sbx_parse_cpu(v, &c->spec->limits.cpu, &e) < 0)
+        if (v && strcmp(v, "unlimited") == 0)
+                c->spec->limits.cpu = 0;
+        else if (v && sbx_parse_cpu(v, &c->spec->limits.cpu, &e) < 0)
                 report_error(c, n, path, e);
 }
 
 static void apply_timeout(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
         uint64_t ms;
+        if (is_word(n, "none")) {
+                c->spec->limits.timeout_ms = 0;
+                return;
+        }
         if (!parse_unit(c, n, path, sbx_parse_duration, &ms))
                 return;
         if (ms == 0) {
-                report(c, n, path, "must be greater than 0 (omit the key to keep the "
-                                   "default)");
+                report(c, n, path, "must be greater than 0 (or none for no timeout; omit the "
+                                   "key to keep the default)");
                 return;
         }
         c->spec->limits.timeout_ms = ms;
@@ -1041,6 +1060,48 @@ static void apply_checkpoint(struct vctx *c, const struct sbx_pnode *n, const ch
         APPLY_MAP(c, n, path, checkpoint_keys);
 }
 
+/* ---- lifecycle ---- */
+
+static void apply_stop_signal(struct vctx *c, const struct sbx_pnode *n, const char *path)
+{
+        const char *v = scalar(c, n, path);
+        int sig;
+
+        if (!v)
+                return;
+        if (sbx_signal_from_name(v, &sig) < 0) {
+                report(c, n, path, "invalid signal '%s' (expected a name like TERM or SIGINT)",
+                       v);
+                return;
+        }
+        c->spec->lifecycle.stop_signal = sig;
+}
+
+static void apply_stop_timeout(struct vctx *c, const struct sbx_pnode *n, const char *path)
+{
+        parse_unit(c, n, path, sbx_parse_duration, &c->spec->lifecycle.stop_timeout_ms);
+}
+
+static void apply_restart(struct vctx *c, const struct sbx_pnode *n, const char *path)
+{
+        sbx_autoerror e = NULL;
+        const char *v = scalar(c, n, path);
+
+        if (v && sbx_restart_policy_parse(v, &c->spec->lifecycle.restart, &e) < 0)
+                report_error(c, n, path, e);
+}
+
+static const struct key_def lifecycle_keys[] = {
+        { "stop_signal", apply_stop_signal },
+        { "stop_timeout", apply_stop_timeout },
+        { "restart", apply_restart },
+};
+
+static void apply_lifecycle(struct vctx *c, const struct sbx_pnode *n, const char *path)
+{
+        APPLY_MAP(c, n, path, lifecycle_keys);
+}
+
 /* ---- top level ---- */
 
 static void apply_name(struct vctx *c, const struct sbx_pnode *n, const char *path)
@@ -1083,6 +1144,7 @@ static const struct key_def top_keys[] = {
         { "env", apply_env },
         { "watch", apply_watch },
         { "checkpoint", apply_checkpoint },
+        { "lifecycle", apply_lifecycle },
 };
 
 int sbx_profile_apply(const struct sbx_pnode *tree, struct sbx_spec *spec,

@@ -2,6 +2,7 @@
  * resolved sandbox configuration; enum names as written in profiles. */
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,6 +150,8 @@ int sbx_spec_new_default(struct sbx_spec **ret, sbx_error **err)
         s->watch.gitignore = true;
         s->checkpoint.keep = 10;
         s->checkpoint.workspace = true;
+        s->lifecycle.stop_signal = SIGTERM;
+        s->lifecycle.stop_timeout_ms = 10000;
         if (spec_set_default_strings(s) < 0) {
                 sbx_spec_free(s);
                 return sbx_error_errno(err, ENOMEM, "allocate spec");

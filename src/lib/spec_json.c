@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "sandboxctl/spec.h"
+#include "sandboxctl/state.h"
 #include "sandboxctl/units.h"
 #include "sandboxctl/util.h"
 
@@ -79,12 +80,13 @@ static json_t *limits_object(const struct sbx_limits *l, bool *ok)
                 json_decref(be);
                 return NULL;
         }
+        /* 0 is written as the word the schema reads back. */
         sbx_format_cpu(l->cpu, cpu, sizeof(cpu));
-        put(o, "memory", size_string(l->memory), ok);
+        put(o, "memory", l->memory ? size_string(l->memory) : json_string("unlimited"), ok);
         put(o, "memory_swap", size_string(l->memory_swap), ok);
-        put(o, "pids", json_integer((json_int_t)l->pids), ok);
-        put(o, "cpu", json_string(cpu), ok);
-        put(o, "timeout", duration_string(l->timeout_ms), ok);
+        put(o, "pids", l->pids ? json_integer((json_int_t)l->pids) : json_string("unlimited"), ok);
+        put(o, "cpu", json_string(l->cpu ? cpu : "unlimited"), ok);
+        put(o, "timeout", l->timeout_ms ? duration_string(l->timeout_ms) : json_string("none"), ok);
         put(o, "file_size", size_string(l->file_size), ok);
         put(o, "open_files", json_integer((json_int_t)l->open_files), ok);
         for (size_t i = 0; i < SBX_ARRAY_SIZE(effort); i++)
@@ -211,6 +213,21 @@ static json_t *watch_object(const struct sbx_watch *w, bool *ok)
         return o;
 }
 
+static json_t *lifecycle_object(const struct sbx_lifecycle *l, bool *ok)
+{
+        const char *sig = sbx_signal_to_name(l->stop_signal);
+        char policy[48];
+        json_t *o = json_object();
+
+        if (!o)
+                return NULL;
+        sbx_restart_policy_format(&l->restart, policy, sizeof(policy));
+        put(o, "stop_signal", json_string(sig ? sig : "TERM"), ok);
+        put(o, "stop_timeout", duration_string(l->stop_timeout_ms), ok);
+        put(o, "restart", json_string(policy), ok);
+        return o;
+}
+
 static json_t *checkpoint_object(const struct sbx_checkpoint *c, bool *ok)
 {
         json_t *o = json_object();
@@ -244,6 +261,7 @@ int sbx_spec_to_json_object(const struct sbx_spec *spec, json_t **ret, sbx_error
         if (spec->has_watch)
                 put(o, "watch", watch_object(&spec->watch, &ok), &ok);
         put(o, "checkpoint", checkpoint_object(&spec->checkpoint, &ok), &ok);
+        put(o, "lifecycle", lifecycle_object(&spec->lifecycle, &ok), &ok);
         if (!ok)
                 return sbx_error_set(err, EINVAL, "write spec as JSON: a value is out of range "
                                      "or not valid UTF-8");

@@ -19,6 +19,7 @@
 #include "sandboxctl/util.h"
 #include "src/lib/run-internal.h"
 #include "supervisor.h"
+#include "sv_checkpoint.h"
 #include "sv_internal.h"
 #include "watch_loop.h"
 
@@ -115,12 +116,13 @@ static int add_pending(struct sv *s, int fd, enum sv_op op)
         return 0;
 }
 
-static uint64_t grace_of(json_t *req)
+/* --time, else the profile's lifecycle.stop_timeout. */
+static uint64_t grace_of(const struct sv *s, json_t *req)
 {
         json_t *t = json_object_get(req, "time_ms");
 
         return json_is_integer(t) && json_integer_value(t) >= 0 ? (uint64_t)json_integer_value(t)
-                                                                : SV_DEFAULT_STOP_MS;
+                                                                : s->spec->lifecycle.stop_timeout_ms;
 }
 
 static int op_start(struct sv *s, sbx_error **err)
@@ -157,7 +159,7 @@ static int op_stopping(struct sv *s, int fd, enum sv_op op, json_t *req, sbx_err
         s->restart_after_stop |= op == SV_OP_RESTART;
         s->destroy_after_stop |= op == SV_OP_DESTROY;
         if (!s->stopping)
-                sv_stop(s, grace_of(req));
+                sv_stop(s, grace_of(s, req));
         return 1;
 }
 
@@ -183,6 +185,8 @@ static int dispatch(struct sv *s, int fd, json_t *req, sbx_error **err)
         }
         if (strcmp(op, "watch") == 0)
                 return sv_watch_control(s, fd, req, err);
+        if (strcmp(op, "checkpoint") == 0)
+                return sv_checkpoint_control(s, fd, req, err);
         return sbx_error_set(err, EOPNOTSUPP, "unknown control request '%s'", op);
 }
 
@@ -228,7 +232,7 @@ static void on_signal(struct sv *s)
                 if (si.ssi_signo == SIGTERM && !s->destroy_after_stop) {
                         s->quit = true;
                         if (s->pidfd >= 0 && !s->stopping)
-                                sv_stop(s, SV_DEFAULT_STOP_MS);
+                                sv_stop(s, s->spec->lifecycle.stop_timeout_ms);
                         else if (s->pidfd < 0)
                                 s->done = true;
                 }
@@ -314,6 +318,8 @@ static int load(struct sv *s, const char *id, sbx_error **err)
                                     &s->spec, err);
         if (r < 0)
                 return sbx_error_prefix(err, r, "load the spec of %s", id);
+        /* state.json's "limits" win: specs stored without them (run --watch
+         * strips them) still get theirs. */
         s->spec->limits.memory = s->sb->limit_memory;
         s->spec->limits.pids = s->sb->limit_pids;
         s->spec->limits.cpu = s->sb->limit_cpu;

@@ -43,6 +43,8 @@ static const struct {
         /* Not SBX_NS_CGROUP: init unshares it once it is in its cgroup. */
 };
 
+static int signal_processes(struct sv *s, int sig, sbx_error **err);
+
 static int pidfd_signal(int pidfd, int sig)
 {
         return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
@@ -460,8 +462,15 @@ void sv_stop(struct sv *s, uint64_t grace_ms)
         s->sb->status = SBX_STATUS_STOPPING;
         sv_save(s);
         sv_timer_arm(s->restart_tfd, 0, 0);
-        /* init forwards SIGTERM to the command. */
-        pidfd_signal(s->pidfd, SIGTERM);
+        /* init forwards TERM, INT, HUP and QUIT to the command; any other stop
+         * signal (lifecycle.stop_signal) goes to every process but init. */
+        int sig = s->spec->lifecycle.stop_signal;
+        sigset_t forwarded;
+        sbx_forwarded_signals(&forwarded);
+        if (sigismember(&forwarded, sig) == 1)
+                pidfd_signal(s->pidfd, sig);
+        else
+                signal_processes(s, sig, NULL);
         if (grace_ms == 0)
                 kill_all(s);
         else

@@ -478,4 +478,55 @@ Test(lifecycle, events_follow)
         free(id);
 }
 
+/* lifecycle.stop_signal, stop_timeout and restart from the profile; --restart wins. */
+Test(lifecycle, profile_lifecycle_keys)
+{
+        char prof[512];
+        struct run_result r;
+
+        snprintf(prof, sizeof(prof), "%s/lc.yaml", lc_state_dir());
+        FILE *f = fopen(prof, "w");
+        cr_assert_not_null(f);
+        fputs("extends: medium\nlifecycle:\n  stop_signal: INT\n  stop_timeout: 60s\n"
+              "  restart: on-failure:4\n", f);
+        fclose(f);
+        /* Only INT ends it (TERM is ignored), at once: well within the 60 s. */
+        char *id = lc_create("trap 'echo got-int; exit 0' INT; trap '' TERM; echo ready; "
+                             "while :; do sleep 0.1; done",
+                             "--profile", prof, "--timeout", "0s", NULL);
+        json_t *o = lc_info(id);
+        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(o, "config"),
+                                                           "restart")), "on-failure:4");
+        json_decref(o);
+        for (int i = 0; i < 100; i++) { /* the trap is set once the shell runs */
+                cr_assert_eq(lc_sbx(&r, "logs", id, NULL), 0);
+                bool ready = strstr(r.out, "ready") != NULL;
+                sbx_test_result_free(&r);
+                if (ready)
+                        break;
+                poll(NULL, 0, 50);
+        }
+        cr_assert_eq(lc_sbx(&r, "stop", id, NULL), 0, "%s", r.err);
+        sbx_test_result_free(&r);
+        o = lc_info(id);
+        cr_assert_str_eq(json_string_value(json_object_get(o, "reason")),
+                         "stopped (exited with code 0)");
+        json_decref(o);
+        cr_assert_eq(lc_sbx(&r, "logs", id, NULL), 0);
+        cr_assert(strstr(r.out, "got-int\n"), "%s", r.out);
+        sbx_test_result_free(&r);
+        cr_assert_eq(lc_sbx(&r, "destroy", "--time", "0", id, NULL), 0, "%s", r.err);
+        sbx_test_result_free(&r);
+        free(id);
+
+        id = lc_create("exit 0", "--profile", prof, "--restart", "no", "--no-start", NULL);
+        o = lc_info(id);
+        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(o, "config"),
+                                                           "restart")), "no");
+        json_decref(o);
+        cr_assert_eq(lc_sbx(&r, "destroy", id, NULL), 0, "%s", r.err);
+        sbx_test_result_free(&r);
+        free(id);
+}
+
 SBX_TEST_MAIN(SBX_NEED_ROOT)

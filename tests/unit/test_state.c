@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "sandboxctl/control.h"
 #include "sandboxctl/events.h"
+#include "sandboxctl/profile.h"
 #include "sandboxctl/state.h"
 #include "sandboxctl/util.h"
 
@@ -382,4 +384,59 @@ Test(state, control_closed_without_reply)
         cr_assert_str_eq(msg, "send control message: Broken pipe");
         free(msg);
         close(sv[1]);
+}
+
+/* "No limit" is written as a word the parser reads back: the stored spec
+ * of a sandbox is the whole spec. */
+Test(state, spec_round_trip_with_unlimited_values_and_lifecycle)
+{
+        static const char yaml[] = "limits:\n  memory: unlimited\n  pids: unlimited\n"
+                                   "  cpu: unlimited\n  timeout: none\n"
+                                   "lifecycle:\n  stop_signal: SIGINT\n  stop_timeout: 500ms\n"
+                                   "  restart: on-failure:3\n";
+        struct sbx_spec *a = NULL, *b = NULL, *c = NULL;
+        char *json = NULL, *text = NULL;
+        sbx_autoerror e = NULL;
+
+        cr_assert_eq(sbx_profile_load_string(yaml, strlen(yaml), "t.yaml", &a, &e), 0, "%s",
+                     e ? e->message : "");
+        cr_assert_eq(a->limits.memory, 0);
+        cr_assert_eq(a->limits.pids, 0);
+        cr_assert_eq(a->limits.cpu, 0);
+        cr_assert_eq(a->limits.timeout_ms, 0);
+        cr_assert_eq(a->lifecycle.stop_signal, SIGINT);
+        cr_assert_eq(a->lifecycle.stop_timeout_ms, 500);
+        cr_assert_eq(a->lifecycle.restart.mode, SBX_RESTART_ON_FAILURE);
+        cr_assert_eq(a->lifecycle.restart.max, 3);
+        cr_assert_eq(sbx_spec_to_json(a, false, &json, NULL), 0);
+        json_t *o = json_loads(json, 0, NULL), *l = json_object_get(o, "limits");
+        const char *want[][2] = { { "memory", "unlimited" }, { "pids", "unlimited" },
+                                  { "cpu", "unlimited" }, { "timeout", "none" } };
+        for (size_t i = 0; i < 4; i++)
+                cr_assert_str_eq(json_string_value(json_object_get(l, want[i][0])), want[i][1]);
+        json_t *lc = json_object_get(o, "lifecycle");
+        cr_assert_str_eq(json_string_value(json_object_get(lc, "stop_signal")), "INT");
+        cr_assert_str_eq(json_string_value(json_object_get(lc, "stop_timeout")), "500ms");
+        cr_assert_str_eq(json_string_value(json_object_get(lc, "restart")), "on-failure:3");
+        json_decref(o);
+        cr_assert_eq(sbx_profile_load_string(json, strlen(json), "state.json", &b, &e), 0, "%s",
+                     e ? e->message : "");
+        cr_assert_eq(sbx_spec_to_yaml(b, &text, NULL), 0);
+        cr_assert_eq(sbx_profile_load_string(text, strlen(text), "t2.yaml", &c, &e), 0, "%s",
+                     e ? e->message : "");
+        struct sbx_spec *specs[] = { b, c };
+        for (size_t i = 0; i < 2; i++) {
+                cr_assert_eq(specs[i]->limits.memory, 0);
+                cr_assert_eq(specs[i]->limits.pids, 0);
+                cr_assert_eq(specs[i]->limits.cpu, 0);
+                cr_assert_eq(specs[i]->limits.timeout_ms, 0);
+                cr_assert_eq(specs[i]->lifecycle.stop_signal, SIGINT);
+                cr_assert_eq(specs[i]->lifecycle.stop_timeout_ms, 500);
+                cr_assert_eq(specs[i]->lifecycle.restart.max, 3);
+        }
+        free(json);
+        free(text);
+        sbx_spec_free(a);
+        sbx_spec_free(b);
+        sbx_spec_free(c);
 }
