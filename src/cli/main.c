@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_checkpoint.h"
 #include "cli_watch.h"
 #include "config.h"
 #include "src/supervisor/supervisor.h"
@@ -28,6 +29,11 @@ const struct cli_command cli_commands[] = {
         { "logs", cli_logs, "Show the output of a sandbox's command" },
         { "events", cli_events, "Show or follow lifecycle, limit and audit events" },
         { "watch", cli_watch, "Show, start or stop a sandbox's watch, rebuild and reload" },
+        { "checkpoint", cli_checkpoint, "Save a sandbox's processes and files as a snapshot" },
+        { "restore", cli_restore, "Bring a stopped sandbox back to a snapshot" },
+        { "rollback", cli_rollback, "Put a sandbox's workspace back to a snapshot" },
+        { "snapshots", cli_snapshots, "List the snapshots of a sandbox" },
+        { "snapshot", cli_snapshot, "Remove or prune the snapshots of a sandbox" },
         { "profile", cli_profile, "List, show and validate security profiles" },
         { "version", cli_version, "Show the versions of sandboxctl, its libraries and the kernel" },
         { "help", cli_help, "Show help for sandboxctl or one of its commands" },
