@@ -20,7 +20,6 @@
 #include "src/lib/run-internal.h"
 #include "supervisor.h"
 #include "sv_checkpoint.h"
-#include "sv_checkpoint.h"
 #include "sv_internal.h"
 #include "watch_loop.h"
 
@@ -186,8 +185,6 @@ static int dispatch(struct sv *s, int fd, json_t *req, sbx_error **err)
         }
         if (strcmp(op, "watch") == 0)
                 return sv_watch_control(s, fd, req, err);
-        if (strcmp(op, "checkpoint") == 0)
-                return sv_checkpoint_control(s, fd, req, err);
         if (strcmp(op, "checkpoint") == 0)
                 return sv_checkpoint_control(s, fd, req, err);
         return sbx_error_set(err, EOPNOTSUPP, "unknown control request '%s'", op);
