@@ -28,6 +28,20 @@ int sbx_no_new_privs_set(sbx_error **err);
  * Blocked calls fail with EPERM; foreign architectures are rejected. */
 int sbx_seccomp_load(const struct sbx_spec *spec, sbx_error **err);
 
+/* The filter sbx_seccomp_load() would load, compiled once ahead of time
+ * (e.g. while other set-up runs) and loaded later with the raw seccomp()
+ * call: same program, same flags (none: no TSYNC, which a single-threaded
+ * child does not need), no_new_privs set first as libseccomp does. */
+struct sock_filter;
+struct sbx_seccomp_prog {
+        size_t len; /* instructions; 0: nothing to load (mode none) */
+        struct sock_filter *insns;
+};
+int sbx_seccomp_prepare(const struct sbx_spec *spec, struct sbx_seccomp_prog *ret,
+                        sbx_error **err);
+int sbx_seccomp_load_prog(const struct sbx_seccomp_prog *prog, sbx_error **err);
+void sbx_seccomp_prog_clear(struct sbx_seccomp_prog *prog);
+
 /* Write the filter sbx_seccomp_load() would load to fd, as raw BPF
  * (seccomp_export_bpf) or, when pfc, as libseccomp's readable pseudo filter
  * code. Mode `none` writes nothing. */

@@ -60,7 +60,9 @@ static void apply_security(const struct sbx_sandbox_ctx *ctx)
                 exec_fail_error(ctx, "capabilities", e);
         if (spec->security.no_new_privileges && sbx_no_new_privs_set(&e) < 0)
                 exec_fail_error(ctx, "no_new_privileges", e);
-        if (sbx_seccomp_load(spec, &e) < 0)
+        int r = ctx->seccomp_prog ? sbx_seccomp_load_prog(ctx->seccomp_prog, &e) :
+                                    sbx_seccomp_load(spec, &e);
+        if (r < 0)
                 exec_fail_error(ctx, "seccomp", e);
 }
 

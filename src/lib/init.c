@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -75,7 +76,42 @@ static void wait_for_supervisor(const struct sbx_sandbox_ctx *ctx)
         while (n < 0 && errno == EINTR);
         if (n != 1)
                 _exit(SBX_EXIT_SETUP);
+        if (!ctx->prog_follows)
+                close(ctx->sync_fd);
+}
+
+static bool read_full(int fd, void *buf, size_t len)
+{
+        char *p = buf;
+
+        while (len > 0) {
+                ssize_t n = read(fd, p, len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return false;
+                p += n;
+                len -= (size_t)n;
+        }
+        return true;
+}
+
+/* The seccomp program the supervisor built meanwhile; false: none came
+ * (the command's child then builds it). */
+static bool receive_seccomp_prog(const struct sbx_sandbox_ctx *ctx, struct sbx_seccomp_prog *prog)
+{
+        uint32_t n = 0;
+        bool ok = read_full(ctx->sync_fd, &n, sizeof(n)) && n != UINT32_MAX;
+
+        if (ok && n > 0) {
+                prog->insns = calloc(n, 8);
+                ok = prog->insns && read_full(ctx->sync_fd, prog->insns, (size_t)n * 8);
+        }
         close(ctx->sync_fd);
+        if (!ok)
+                return false;
+        prog->len = n;
+        return true;
 }
 
 static void setup_inside(const struct sbx_sandbox_ctx *ctx)
@@ -172,13 +208,17 @@ _Noreturn void sbx_init_main(const struct sbx_sandbox_ctx *ctx)
         wait_for_supervisor(ctx);
         /* Keep nothing of the caller's (a leaked fd would be readable
          * through /proc/1/fd otherwise). */
-        int r = sbx_close_fds_except(ctx->msg_fd);
+        int r = sbx_close_fds_except2(ctx->msg_fd, ctx->prog_follows ? ctx->sync_fd : -1);
         if (r < 0) {
                 char why[128];
                 snprintf(why, sizeof(why), "close_range: %s", strerror(-r));
                 init_fail(ctx, "close fds", -r, why);
         }
         setup_inside(ctx);
+        struct sbx_sandbox_ctx child_ctx = *ctx;
+        struct sbx_seccomp_prog prog = { 0 };
+        if (ctx->prog_follows && receive_seccomp_prog(ctx, &prog))
+                child_ctx.seccomp_prog = &prog;
         /* The command must not ptrace or read /proc/1 of its init. */
         prctl(PR_SET_DUMPABLE, 0);
 
@@ -195,6 +235,7 @@ _Noreturn void sbx_init_main(const struct sbx_sandbox_ctx *ctx)
                 init_fail(ctx, "fork", errno, why);
         }
         if (command == 0)
-                sbx_exec_command(ctx);
+                sbx_exec_command(&child_ctx);
+        sbx_seccomp_prog_clear(&prog);
         supervise_command(ctx, command, &wait_set);
 }

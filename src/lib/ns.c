@@ -152,3 +152,16 @@ int sbx_close_fds_except(int keep)
                 return -errno;
         return close_range((unsigned)keep + 1, ~0U, 0) < 0 ? -errno : 0;
 }
+
+int sbx_close_fds_except2(int a, int b)
+{
+        int lo = a < b ? a : b, hi = a < b ? b : a;
+
+        if (lo < 3 || lo == hi)
+                return sbx_close_fds_except(hi);
+        if (lo > 3 && close_range(3, (unsigned)lo - 1, 0) < 0)
+                return -errno;
+        if (hi > lo + 1 && close_range((unsigned)lo + 1, (unsigned)hi - 1, 0) < 0)
+                return -errno;
+        return close_range((unsigned)hi + 1, ~0U, 0) < 0 ? -errno : 0;
+}

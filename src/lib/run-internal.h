@@ -11,6 +11,7 @@
 #include "sandboxctl/cgroup.h"
 #include "sandboxctl/error.h"
 #include "sandboxctl/runtime.h"
+#include "sandboxctl/security.h"
 #include "sandboxctl/spec.h"
 
 /* Messages from the sandbox (init and the command's child, before exec) to
@@ -47,6 +48,11 @@ struct sbx_sandbox_ctx {
         /* v1: init moves itself into this cgroup first thing (see
          * sbx_cgroup_self_attach_open()); NULL: the supervisor placed it. */
         const struct sbx_cgroup *self_attach;
+        /* After "go", the supervisor sends the seccomp program (built while
+         * init sets up) on sync_fd: uint32 n, then n BPF instructions; n =
+         * UINT32_MAX: none, the command's child builds it itself. */
+        bool prog_follows;
+        const struct sbx_seccomp_prog *seccomp_prog; /* set by init for the child */
 };
 
 /* Signals the supervisor forwards to init, and init to the command. */
@@ -65,6 +71,8 @@ pid_t sbx_ns_clone(unsigned ns, int cgroup_fd, int *ret_pidfd, bool *ret_placed,
 int sbx_ns_write_id_maps(pid_t pid, sbx_error **err);
 /* Close every fd >= 3 except keep (may be -1). */
 int sbx_close_fds_except(int keep);
+/* The same, keeping two (either may be -1). */
+int sbx_close_fds_except2(int a, int b);
 
 /* init.c: the sandbox's pid 1. Never returns. */
 _Noreturn void sbx_init_main(const struct sbx_sandbox_ctx *ctx);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -248,6 +249,37 @@ static int prepare_self_attach(struct sbx_sandbox_ctx *ctx, struct supervisor *s
         return r < 0 ? sbx_error_prefix(err, r, "cgroup") : 0;
 }
 
+static void send_all(int fd, const void *buf, size_t len)
+{
+        const char *p = buf;
+
+        while (len > 0) {
+                ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return; /* init is gone: its exit tells why */
+                p += n;
+                len -= (size_t)n;
+        }
+}
+
+/* Build the seccomp program while init sets up the sandbox, and hand it
+ * over. A failure here is not reported: the command's child then builds
+ * the filter itself and reports the error as before. */
+static void send_seccomp_prog(const struct sbx_sandbox_ctx *ctx, int fd)
+{
+        struct sbx_seccomp_prog prog = { 0 };
+        uint32_t n = UINT32_MAX;
+
+        if (sbx_seccomp_prepare(ctx->spec, &prog, NULL) >= 0)
+                n = (uint32_t)prog.len;
+        send_all(fd, &n, sizeof(n));
+        if (n != UINT32_MAX && n > 0)
+                send_all(fd, prog.insns, prog.len * 8);
+        sbx_seccomp_prog_clear(&prog);
+}
+
 /* Clone init and release it once its id maps are written. */
 static int start_sandbox(struct sbx_sandbox_ctx *ctx, struct supervisor *s, sbx_error **err)
 {
@@ -256,8 +288,10 @@ static int start_sandbox(struct sbx_sandbox_ctx *ctx, struct supervisor *s, sbx_
 
         if (r < 0)
                 return r;
-        if (pipe2(sync, O_CLOEXEC) < 0)
-                return sbx_error_errno(err, errno, "pipe");
+        /* A socket, not a pipe: a send to an init that died early must
+         * fail with EPIPE, not kill us with SIGPIPE. */
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0)
+                return sbx_error_errno(err, errno, "socketpair");
         if (pipe2(msg, O_CLOEXEC) < 0) {
                 int e = errno;
                 close(sync[0]);
@@ -266,6 +300,7 @@ static int start_sandbox(struct sbx_sandbox_ctx *ctx, struct supervisor *s, sbx_
         }
         ctx->sync_fd = sync[0];
         ctx->msg_fd = msg[1];
+        ctx->prog_follows = true;
         bool placed = false;
         int cgroup_fd = s->cg ? sbx_cgroup_clone_fd(s->cg) : -1;
         pid_t pid = sbx_ns_clone(ctx->namespaces, cgroup_fd, &s->pidfd, &placed, err);
@@ -291,12 +326,13 @@ static int start_sandbox(struct sbx_sandbox_ctx *ctx, struct supervisor *s, sbx_
         }
         if (ctx->namespaces & SBX_NS_USER)
                 r = sbx_ns_write_id_maps(pid, err);
-        if (r >= 0 && write(release_fd, "g", 1) != 1)
+        if (r >= 0 && send(release_fd, "g", 1, MSG_NOSIGNAL) != 1)
                 r = sbx_error_errno(err, errno, "release sandbox init");
         if (r < 0) {
                 kill_and_reap(s);
                 return sbx_error_prefix(err, r, "set up user namespace");
         }
+        send_seccomp_prog(ctx, release_fd);
         return 0;
 }
 

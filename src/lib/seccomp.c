@@ -7,15 +7,21 @@
  * libseccomp's refusal of overlapping rules with different actions, and makes
  * the precedence plain: built-in list < allow < deny. See docs/security.md. */
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "sandboxctl/security.h"
 #include "sandboxctl/util.h"
@@ -566,6 +572,70 @@ int sbx_seccomp_export(const struct sbx_spec *spec, int fd, bool pfc, sbx_error 
                 return sbx_error_errno(err, -r, "seccomp: export filter as %s",
                                        pfc ? "PFC" : "BPF");
         return 0;
+}
+
+static int read_program(int fd, struct sbx_seccomp_prog *ret, sbx_error **err)
+{
+        off_t size = lseek(fd, 0, SEEK_END);
+        if (size < 0)
+                return sbx_error_errno(err, errno, "seccomp: size of the exported filter");
+        size_t n = (size_t)size / sizeof(struct sock_filter);
+        if (n == 0 || n > BPF_MAXINSNS || (size_t)size % sizeof(struct sock_filter))
+                return sbx_error_set(err, EINVAL, "seccomp: exported filter of %lld bytes",
+                                     (long long)size);
+        struct sock_filter *insns = malloc((size_t)size);
+        if (!insns)
+                return sbx_error_errno(err, ENOMEM, "seccomp: filter of %zu instructions", n);
+        if (pread(fd, insns, (size_t)size, 0) != (ssize_t)size) {
+                int e = errno ? errno : EIO;
+                free(insns);
+                return sbx_error_errno(err, e, "seccomp: read the exported filter");
+        }
+        ret->len = n;
+        ret->insns = insns;
+        return 0;
+}
+
+int sbx_seccomp_prepare(const struct sbx_spec *spec, struct sbx_seccomp_prog *ret,
+                        sbx_error **err)
+{
+        __attribute__((cleanup(seccomp_releasep))) scmp_filter_ctx ctx = NULL;
+
+        if (spec->security.seccomp == SBX_SECCOMP_NONE) {
+                *ret = (struct sbx_seccomp_prog){ 0 };
+                return 0;
+        }
+        int r = filter_build(spec, &ctx, err);
+        if (r < 0)
+                return r;
+        /* libseccomp 2.5 exports to an fd only. */
+        sbx_autoclose int fd = memfd_create("sandboxctl-seccomp", MFD_CLOEXEC);
+        if (fd < 0)
+                return sbx_error_errno(err, errno, "seccomp: memfd_create");
+        r = seccomp_export_bpf(ctx, fd);
+        if (r < 0)
+                return sbx_error_errno(err, -r, "seccomp: export filter as BPF");
+        return read_program(fd, ret, err);
+}
+
+int sbx_seccomp_load_prog(const struct sbx_seccomp_prog *prog, sbx_error **err)
+{
+        if (prog->len == 0)
+                return 0;
+        /* What seccomp_load() does with SCMP_FLTATR_CTL_NNP set and no
+         * TSYNC, SPEC_ALLOW or LOG flag. */
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return sbx_error_errno(err, errno, "seccomp: set no_new_privs");
+        struct sock_fprog fprog = { .len = (unsigned short)prog->len, .filter = prog->insns };
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) < 0)
+                return sbx_error_errno(err, errno, "seccomp: load filter");
+        return 0;
+}
+
+void sbx_seccomp_prog_clear(struct sbx_seccomp_prog *prog)
+{
+        free(prog->insns);
+        *prog = (struct sbx_seccomp_prog){ 0 };
 }
 
 int sbx_syscall_check_name(const char *name, sbx_error **err)

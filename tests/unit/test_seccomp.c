@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/ptrace.h>
@@ -35,10 +36,14 @@ static struct sbx_spec make_spec(enum sbx_seccomp_mode mode, enum sbx_isolation_
 }
 
 /* Load the filter of spec in the child; exit 100 if that fails. */
+/* When set, children load this prebuilt program instead of calling
+ * sbx_seccomp_load(). */
+static struct sbx_seccomp_prog *g_prog;
+
 static void child_load(const struct sbx_spec *spec)
 {
         sbx_error *e = NULL;
-        if (sbx_seccomp_load(spec, &e) < 0) {
+        if (g_prog ? sbx_seccomp_load_prog(g_prog, &e) < 0 : sbx_seccomp_load(spec, &e) < 0) {
                 sec_report("load failed: %s", e ? e->message : "?");
                 _exit(100);
         }
@@ -181,6 +186,71 @@ Test(seccomp_default, filter_mode_and_no_new_privs)
         sec_run_child(child_status, &spec, &res);
         assert_exit0(&res);
         cr_assert_str_eq(res.out, "NoNewPrivs:\t1\nSeccomp:\t2\n");
+}
+
+static void assert_prog_is_export(enum sbx_seccomp_mode mode, enum sbx_isolation_level level)
+{
+        struct sbx_spec spec = make_spec(mode, level);
+        struct sbx_seccomp_prog prog;
+        sbx_error *e = NULL;
+        cr_assert_eq(sbx_seccomp_prepare(&spec, &prog, &e), 0, "%s", e ? e->message : "");
+        int fd = memfd_create("export", MFD_CLOEXEC);
+        cr_assert_geq(fd, 0);
+        cr_assert_eq(sbx_seccomp_export(&spec, fd, false, &e), 0, "%s", e ? e->message : "");
+        off_t size = lseek(fd, 0, SEEK_END);
+        cr_assert_gt(prog.len, 10);
+        cr_assert_eq((size_t)size, prog.len * 8, "export %lld bytes, prebuilt %zu insns",
+                     (long long)size, prog.len);
+        char *bytes = malloc((size_t)size);
+        cr_assert_eq(pread(fd, bytes, (size_t)size, 0), size);
+        cr_assert_eq(memcmp(bytes, prog.insns, (size_t)size), 0, "programs differ");
+        free(bytes);
+        close(fd);
+        sbx_seccomp_prog_clear(&prog);
+        cr_assert_eq(prog.len, 0);
+}
+
+/* The prebuilt program is libseccomp's own BPF, instruction for
+ * instruction, for every filter kind. */
+Test(seccomp_prog, prebuilt_equals_libseccomp_bpf)
+{
+        assert_prog_is_export(SBX_SECCOMP_DEFAULT, SBX_ISOLATION_MEDIUM);
+        assert_prog_is_export(SBX_SECCOMP_DEFAULT, SBX_ISOLATION_STRICT);
+        assert_prog_is_export(SBX_SECCOMP_STRICT, SBX_ISOLATION_STRICT);
+}
+
+Test(seccomp_prog, none_is_empty_and_loads_nothing)
+{
+        struct sbx_spec spec = make_spec(SBX_SECCOMP_NONE, SBX_ISOLATION_MEDIUM);
+        struct sbx_seccomp_prog prog = { .len = 7 };
+        cr_assert_eq(sbx_seccomp_prepare(&spec, &prog, NULL), 0);
+        cr_assert_eq(prog.len, 0);
+        cr_assert_null(prog.insns);
+        g_prog = &prog;
+        struct sec_child_result res;
+        sec_run_child(child_status, &spec, &res);
+        g_prog = NULL;
+        assert_exit0(&res);
+        cr_assert_str_eq(res.out, "NoNewPrivs:\t0\nSeccomp:\t0\n");
+}
+
+/* Loaded with the raw seccomp() call, it blocks what libseccomp's load
+ * blocks, with no_new_privs set. */
+Test(seccomp_prog, raw_load_blocks_the_same_calls)
+{
+        struct sbx_spec spec = make_spec(SBX_SECCOMP_DEFAULT, SBX_ISOLATION_MEDIUM);
+        struct sbx_seccomp_prog prog;
+        cr_assert_eq(sbx_seccomp_prepare(&spec, &prog, NULL), 0);
+        g_prog = &prog;
+        struct sec_child_result res, st;
+        sec_run_child(child_default_blocked, &spec, &res);
+        sec_run_child(child_status, &spec, &st);
+        g_prog = NULL;
+        sbx_seccomp_prog_clear(&prog);
+        assert_exit0(&res);
+        cr_assert_str_eq(res.out, default_blocked_expected);
+        assert_exit0(&st);
+        cr_assert_str_eq(st.out, "NoNewPrivs:\t1\nSeccomp:\t2\n");
 }
 
 Test(seccomp_none, loads_nothing)
