@@ -201,6 +201,10 @@ int sbx_gc_flags(const char *state_dir, unsigned flags, struct sbx_gc_entry **re
                 sbx_gc_entries_free(v, n);
                 return r;
         }
+        /* `run` keeps the default cgroup parent; gc removes it once empty
+         * (a sandbox that starts meanwhile makes it again). */
+        if (!(flags & SBX_GC_DRY_RUN))
+                sbx_cgroup_parent_remove_if_empty(NULL, NULL);
         *ret_entries = v;
         *ret_n = n;
         return 0;
