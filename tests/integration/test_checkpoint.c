@@ -12,16 +12,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
 #include "lifecycle_helpers.h"
+#include "run_helpers.h"
 #include "sandboxctl/snapshot.h"
 
 static char base[64];
 static char data_dir[96];
 static char ws[96];
+
+static double now_s(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -353,6 +364,72 @@ Test(checkpoint, full_checkpoint_without_criu_fails_and_leaves_it_running)
         json_decref(a);
         cr_assert_eq(lc_count_events(id, "checkpoint_failed"), 1);
         cr_assert_eq(lc_count_events(id, "checkpoint_started"), 0);
+        free(id);
+}
+
+/* Write n files of `mb` MiB each into the workspace. */
+static void fill_workspace(int n, int mb)
+{
+        static char block[1 << 20];
+        char path[256];
+        for (int i = 0; i < n; i++) {
+                snprintf(path, sizeof(path), "%s/big%02d", ws, i);
+                FILE *f = fopen(path, "w");
+                cr_assert_not_null(f);
+                memset(block, 'a' + i % 26, sizeof(block));
+                for (int j = 0; j < mb; j++)
+                        cr_assert_eq(fwrite(block, 1, sizeof(block), f), sizeof(block));
+                cr_assert_eq(fclose(f), 0);
+        }
+}
+
+static bool exists(const char *path)
+{
+        return access(path, F_OK) == 0;
+}
+
+/* The supervisor killed with SIGKILL while it copies: no half version
+ * (the temp dir is not a version, and the next checkpoint removes it). */
+Test(checkpoint, killed_during_a_checkpoint_leaves_no_half_version)
+{
+        struct run_result r;
+        char tmp[320], v1[320], store[256];
+        fill_workspace(48, 4);
+        char *id = create_sleeper("kill", NULL);
+        json_t *info = lc_info(id);
+        int sv = (int)json_integer_value(json_object_get(info, "pid"));
+        json_decref(info);
+        snprintf(store, sizeof(store), "%s/%s/snapshots", data_dir, id);
+        snprintf(tmp, sizeof(tmp), "%s/.tmp-1", store);
+        snprintf(v1, sizeof(v1), "%s/1", store);
+
+        char *argv[] = { (char *)sbx_test_binary(), "checkpoint", "--fs-only", id, NULL };
+        pid_t cli = fork();
+        cr_assert_geq(cli, 0);
+        if (cli == 0) {
+                int null = open("/dev/null", O_WRONLY);
+                dup2(null, 1);
+                dup2(null, 2);
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        double end = now_s() + 20;
+        while (!exists(tmp) && !exists(v1) && now_s() < end)
+                usleep(200);
+        bool caught = exists(tmp) && !exists(v1);
+        kill(sv, SIGKILL);
+        kill(cli, SIGKILL);
+        waitpid(cli, NULL, 0);
+        if (!caught)
+                cr_skip_test("the copy ended before it could be interrupted");
+        cr_assert(rt_wait_no_process_with_arg(id, 10) || !lc_pid_alive(sv));
+        cr_assert_not(exists(v1), "no version 1");
+        cr_assert_eq(lc_sbx(&r, "snapshots", "--json", id, NULL), 0, "%s", r.err);
+        cr_assert_str_eq(r.out, "[]\n", "a half version is never listed");
+        sbx_test_result_free(&r);
+        /* gc removes the dead sandbox; a new supervisor is not part of this. */
+        cr_assert_eq(lc_sbx(&r, "gc", NULL), 0, "%s", r.err);
+        sbx_test_result_free(&r);
         free(id);
 }
 
