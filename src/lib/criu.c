@@ -259,6 +259,10 @@ static int setup_opts(const char *images_dir, const char *log, criu_opts **ret, 
         criu_local_set_images_dir_fd(opts, fd);
         criu_local_set_log_level(opts, CRIU_LOG_LEVEL);
         criu_local_set_manage_cgroups(opts, true);
+        /* A sandbox with its own network namespace has its network locked
+         * during the dump: with nftables (Debian's criu links libnftables;
+         * iptables-restore, the default, is often not installed). */
+        criu_local_set_network_lock(opts, CRIU_NETWORK_LOCK_NFTABLES);
         *ret = sbx_steal_ptr(opts);
         *ret_fd = fd;
         return 0;
