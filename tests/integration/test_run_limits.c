@@ -129,6 +129,20 @@ Test(limits, pids_limit_holds_a_fork_storm)
         sbx_test_result_free(&r);
 }
 
+/* True when the 1-minute load average is below the number of CPUs less one
+ * (so one CPU is free for the busy loop). */
+static bool host_has_spare_cpu(void)
+{
+        double load = 0;
+        FILE *f = fopen("/proc/loadavg", "re");
+        if (f) {
+                if (fscanf(f, "%lf", &load) != 1)
+                        load = 0;
+                fclose(f);
+        }
+        return load < (double)sysconf(_SC_NPROCESSORS_ONLN) - 1.0 + 0.5;
+}
+
 Test(limits, cpu_quota_holds_a_busy_loop_to_20_percent)
 {
         struct run_result r;
@@ -142,7 +156,14 @@ Test(limits, cpu_quota_holds_a_busy_loop_to_20_percent)
         double share = (double)cpu / ((double)wall_ms * 1000.0);
         cr_log_info("cpu %lld us over %lld ms: %.1f%%", (long long)cpu, (long long)wall_ms,
                     share * 100);
-        cr_expect(share >= 0.15 && share <= 0.25, "cpu share %.1f%%", share * 100);
+        /* The quota is a ceiling: never above 25 %. The floor (15 %) holds on a
+         * host with a CPU to spare; on a host already busier than its CPUs the
+         * loop cannot get its share, which says nothing about the quota. */
+        cr_expect(share <= 0.25, "cpu share %.1f%% is above the 20%% quota", share * 100);
+        if (host_has_spare_cpu())
+                cr_expect(share >= 0.15, "cpu share %.1f%% (host not busy)", share * 100);
+        else
+                cr_log_warn("host busier than its CPUs: floor of the cpu share not checked");
         cr_expect_gt(field(o, "cpu_throttled_usec"), 0);
         cr_expect_str_eq(r.err, "sandboxctl: timeout 3s reached: sandbox killed\n",
                          "no line for CPU throttling");
