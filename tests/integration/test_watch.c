@@ -34,7 +34,7 @@ static const char build_sh[] =
         "mkdir -p out\n"
         "v=$(cat src/version)\n"
         "case \"$v\" in broken*) echo \"src/version:1: syntax error\" >&2; exit 2;; esac\n"
-        "[ \"$v\" = slow ] && sleep 30\n"
+        "[ \"$v\" = slow ] && sleep 120\n"
         "if [ -e gate/hold ]; then while [ ! -e gate/open ]; do sleep 0.02; done; fi\n"
         "echo \"$v\" > src/version.o\n"
         "echo \"$v\" > out/version.tmp && mv out/version.tmp out/version\n"
@@ -58,6 +58,25 @@ static void put(const char *rel, const char *text)
         (void)tmp;
 }
 
+/* The test profile, with this rebuild timeout. */
+static void write_profile(const char *timeout)
+{
+        FILE *f = fopen(prof, "w");
+
+        cr_assert_not_null(f);
+        fprintf(f,
+                "extends: medium\n"
+                "watch:\n"
+                "  exclude: [\"gate/\", \"*.o\"]\n"
+                "  rebuild: sh build.sh\n"
+                "  rebuild_timeout: %s\n"
+                "  artifacts: [out]\n"
+                "  debounce: 100ms\n"
+                "  healthy_after: 10s\n",
+                timeout);
+        fclose(f);
+}
+
 static void setup(void)
 {
         char cmd[700];
@@ -66,18 +85,7 @@ static void setup(void)
         snprintf(ws, sizeof(ws), "/tmp/sbx-watch-ws-XXXXXX");
         cr_assert_not_null(mkdtemp(ws));
         snprintf(prof, sizeof(prof), "%s.yaml", ws);
-        FILE *f = fopen(prof, "w");
-        cr_assert_not_null(f);
-        fputs("extends: medium\n"
-              "watch:\n"
-              "  exclude: [\"gate/\", \"*.o\"]\n"
-              "  rebuild: sh build.sh\n"
-              "  rebuild_timeout: 2s\n"
-              "  artifacts: [out]\n"
-              "  debounce: 100ms\n"
-              "  healthy_after: 10s\n",
-              f);
-        fclose(f);
+        write_profile("60s");
         snprintf(cmd, sizeof(cmd), "mkdir -p %s/src %s/gate", ws, ws);
         cr_assert_eq(system(cmd), 0);
         put("build.sh", build_sh);
@@ -113,7 +121,13 @@ static void wait_events(const char *id, const char *type, int n, double timeout_
 
         while ((got = lc_count_events(id, type)) < n && now_s() < end)
                 poll(NULL, 0, 20);
-        cr_assert_geq(got, n, "%d %s events within %.0f s, wanted %d", got, type, timeout_s, n);
+        if (got < n) {
+                char path[300];
+                snprintf(path, sizeof(path), "%s/%s/events.jsonl", lc_state_dir(), id);
+                char *evs = rt_read_file(path);
+                cr_assert_fail("%d %s events within %.0f s, wanted %d; events:\n%s", got, type,
+                               timeout_s, n, evs);
+        }
 }
 
 static json_t *watch_status(const char *id)
@@ -363,6 +377,7 @@ Test(watch, crash_after_reload_rolls_back)
 
 Test(watch, runaway_rebuild_is_killed_at_its_timeout)
 {
+        write_profile("2s");
         char *id = create_watched();
 
         wait_logs(id, "serving v1", WAIT_S);
