@@ -263,6 +263,11 @@ static int setup_opts(const char *images_dir, const char *log, criu_opts **ret, 
          * during the dump: with nftables (Debian's criu links libnftables;
          * iptables-restore, the default, is often not installed). */
         criu_local_set_network_lock(opts, CRIU_NETWORK_LOCK_NFTABLES);
+        /* A sandbox's mounts include binds from the host (the workspace, the
+         * masked /proc files): external mounts, found and mapped by CRIU. */
+        criu_local_set_auto_ext_mnt(opts, true);
+        criu_local_set_ext_sharing(opts, true);
+        criu_local_set_ext_masters(opts, true);
         *ret = sbx_steal_ptr(opts);
         *ret_fd = fd;
         return 0;
