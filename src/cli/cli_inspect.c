@@ -36,6 +36,19 @@ struct inspect_opts {
         long count;
 };
 
+static int parse_count(const char *s, long *ret)
+{
+        char *end;
+        long v;
+
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (errno || end == s || *end || v <= 0)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
 /* `allowed`: a = --all, w = --watch/--count, i = takes an ID. */
 static int parse_inspect(int argc, char **argv, const char *name, const char *allowed,
                          void (*usage)(void), struct inspect_opts *o)
@@ -59,10 +72,17 @@ static int parse_inspect(int argc, char **argv, const char *name, const char *al
                 case OPT_JSON: o->json = true; break;
                 case OPT_ALL: o->all = true; break;
                 case OPT_WATCH: o->watch = true; break;
-                case OPT_COUNT: o->count = strtol(optarg, NULL, 10); break;
+                case OPT_COUNT:
+                        if (parse_count(optarg, &o->count) < 0)
+                                return cli_usage_error(name,
+                                                       "%s: --count: expected a positive "
+                                                       "number, not '%s'", name, optarg);
+                        break;
                 default: break;
                 }
         }
+        if (o->count > 0 && !o->watch)
+                return cli_usage_error(name, "%s: --count needs --watch", name);
         bool wants_id = strchr(allowed, 'i') != NULL;
         if (wants_id && optind >= argc)
                 return cli_usage_error(name, "%s: missing sandbox id or name", name);
@@ -277,8 +297,10 @@ static int stats_once(const struct inspect_opts *o, const struct sbx_sandbox *sb
 {
         struct sbx_cgroup_usage u;
 
-        if (!sample_usage(sb, &u)) {
-                sbx_log_error("stats: sandbox %s is not running", sb->id);
+        if (sb->status != SBX_STATUS_RUNNING || !sample_usage(sb, &u)) {
+                sbx_log_error("stats: sandbox %s is not running (%s%s%s)", sb->id,
+                              sbx_status_to_string(sb->status), sb->reason ? ": " : "",
+                              sb->reason ? sb->reason : "");
                 return CLI_EXIT_NOT_RUNNING;
         }
         if (o->json) {
@@ -302,8 +324,16 @@ int cli_stats(int argc, char **argv)
         if (r != CLI_EXIT_OK || !o.watch)
                 return r != CLI_EXIT_OK ? r : stats_once(&o, sb);
         for (long i = 0; o.count <= 0 || i < o.count; i++) {
-                if (i > 0)
+                if (i > 0) {
+                        /* Read the state again: a sandbox stopped meanwhile ends the watch. */
+                        char id[SBX_ID_LEN + 1];
+                        snprintf(id, sizeof(id), "%s", sb->id);
                         poll(NULL, 0, 1000);
+                        sbx_sandbox_free(sbx_steal_ptr(sb));
+                        r = cli_lookup(cli_state_dir(o.state_dir), id, &sb);
+                        if (r != CLI_EXIT_OK)
+                                return r;
+                }
                 if (!o.json && isatty(STDOUT_FILENO))
                         printf("\033[H\033[2J");
                 r = stats_once(&o, sb);

@@ -13,7 +13,8 @@
 #include "sandboxctl/util.h"
 
 struct proc_info {
-        int pid, inner_pid, ppid;
+        int pid, inner_pid, ppid, host_ppid;
+        int ns_levels;
         char state;
         uint64_t rss_bytes, cpu_ms;
         char command[256];
@@ -52,24 +53,43 @@ static int read_stat(struct proc_info *p)
         return 0;
 }
 
-/* The pid in the innermost pid namespace: the last field of NSpid. */
-static void read_inner_pid(struct proc_info *p)
+/* The NSpid line of pid (its pid in each pid namespace, outermost first):
+ * up to `max` of them in pids; the number of levels, 0 if unreadable. */
+static int read_nspids(int pid, int *pids, int max)
 {
         char path[64], buf[4096];
+        int n = 0;
 
-        p->inner_pid = p->pid;
-        snprintf(path, sizeof(path), "/proc/%d/status", p->pid);
+        snprintf(path, sizeof(path), "/proc/%d/status", pid);
         if (read_file(path, buf, sizeof(buf)) < 0)
-                return;
+                return 0;
         char *line = strstr(buf, "\nNSpid:");
         if (!line)
-                return;
-        char *end = strchr(line + 1, '\n');
-        if (end)
-                *end = '\0';
-        char *last = strrchr(line, '\t');
-        if (last)
-                p->inner_pid = atoi(last + 1);
+                return 0;
+        line += strlen("\nNSpid:");
+        for (char *end; n < max; line = end) {
+                long v = strtol(line, &end, 10);
+                if (end == line)
+                        break;
+                pids[n++] = (int)v;
+        }
+        return n;
+}
+
+/* The pid and the parent's pid in the innermost pid namespace (as the
+ * sandbox sees them): a parent outside that namespace, like the supervisor
+ * for init, is 0 there, as getppid() says inside. */
+static void read_inner_pids(struct proc_info *p)
+{
+        int pids[32], ppids[32];
+
+        p->inner_pid = p->pid;
+        p->ns_levels = read_nspids(p->pid, pids, 32);
+        if (p->ns_levels > 0)
+                p->inner_pid = pids[p->ns_levels - 1];
+        p->host_ppid = p->ppid;
+        int levels = p->ppid > 0 ? read_nspids(p->ppid, ppids, 32) : 0;
+        p->ppid = p->ns_levels > 0 && levels >= p->ns_levels ? ppids[p->ns_levels - 1] : 0;
 }
 
 static void read_command(struct proc_info *p)
@@ -91,8 +111,8 @@ static void read_command(struct proc_info *p)
 
 static json_t *proc_json(const struct proc_info *p)
 {
-        return json_pack("{s:i, s:i, s:i, s:s#, s:I, s:I, s:s}", "pid", p->inner_pid, "host_pid",
-                         p->pid, "ppid", p->ppid, "state", &p->state, (size_t)1, "rss_bytes",
+        return json_pack("{s:i, s:i, s:i, s:i, s:s#, s:I, s:I, s:s}", "pid", p->inner_pid,
+                         "host_pid", p->pid, "ppid", p->ppid, "host_ppid", p->host_ppid, "state", &p->state, (size_t)1, "rss_bytes",
                          (json_int_t)p->rss_bytes, "cpu_ms", (json_int_t)p->cpu_ms, "command",
                          p->command);
 }
@@ -149,7 +169,7 @@ static int list_processes(const struct sbx_sandbox *sb, bool json)
         while (memset(&p, 0, sizeof(p)), fscanf(f, "%d", &p.pid) == 1) {
                 if (read_stat(&p) < 0)
                         continue;
-                read_inner_pid(&p);
+                read_inner_pids(&p);
                 read_command(&p);
                 if (arr)
                         json_array_append_new(arr, proc_json(&p));
