@@ -99,8 +99,21 @@ Test(help, top_level)
         assert_help(RUN("-h"), u);
         assert_help(RUN("help"), u);
         struct run_result r = RUN("help");
-        cr_assert(strstr(r.out, "\n  profile  List, show and validate security profiles\n"), "%s",
-                  r.out);
+        /* The summary column is aligned to the longest command name. */
+        const char *row = strstr(r.out, "\n  profile ");
+        cr_assert(row, "%s", r.out);
+        row += strlen("\n  profile ");
+        row += strspn(row, " ");
+        cr_assert(strncmp(row, "List, show and validate security profiles\n",
+                          strlen("List, show and validate security profiles\n")) == 0,
+                  "%s", r.out);
+        for (const char *const *c = (const char *const[]){ "run", "gc", "create", "exec",
+                                                           "checkpoint", "watch", NULL };
+             *c; c++) {
+                char needle[64];
+                snprintf(needle, sizeof(needle), "\n  %s ", *c);
+                cr_expect(strstr(r.out, needle), "no row for '%s' in: %s", *c, r.out);
+        }
         cr_assert(strstr(r.out, "--log-format FORMAT"), "%s", r.out);
         sbx_test_result_free(&r);
 }
