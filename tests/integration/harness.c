@@ -34,6 +34,13 @@ bool sbx_test_must_run(void)
         return v && strcmp(v, "1") == 0;
 }
 
+double sbx_test_time_scale(void)
+{
+        const char *v = getenv("SBX_TEST_TIME_SCALE");
+        double f = v ? strtod(v, NULL) : 1.0;
+        return f >= 1.0 ? f : 1.0;
+}
+
 void sbx_test_require(bool missing, const char *reason)
 {
         if (!missing)

@@ -55,6 +55,10 @@ void sbx_test_require(bool missing, const char *reason);
                 }                                                        \
         } while (0)
 bool sbx_test_must_run(void);
+/* Factor for wall-clock bounds that include process start-up, from
+ * $SBX_TEST_TIME_SCALE (default 1; the VM lane's emulation sets 4). Bounds
+ * enforced by the kernel or measured by sandboxctl itself are not scaled. */
+double sbx_test_time_scale(void);
 
 int sbx_test_main(int argc, char **argv, unsigned needs);
 #define SBX_TEST_MAIN(needs)                           \
