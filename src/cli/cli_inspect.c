@@ -1,6 +1,5 @@
 /* cli_inspect: list, info, stats and ps. They read the state dir and the
  * cgroup; they never need the supervisor. */
-#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -14,8 +13,6 @@
 #include "sandboxctl/cgroup.h"
 #include "sandboxctl/units.h"
 #include "sandboxctl/util.h"
-
-SBX_DEFINE_CLEANUP(DIR *, closedir)
 
 enum { OPT_STATE_DIR = 256, OPT_JSON, OPT_ALL, OPT_WATCH, OPT_COUNT };
 
