@@ -354,9 +354,12 @@ static char *cgroup_procs(const char *cg)
 {
         char path[1024];
 
-        snprintf(path, sizeof(path), "/sys/fs/cgroup/pids%s/cgroup.procs", cg);
-        if (access(path, R_OK) != 0)
-                snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cgroup.procs", cg);
+        /* On v2 `info` names the cgroup's directory; on v1 its path inside
+         * each hierarchy. */
+        if (strncmp(cg, "/sys/fs/cgroup/", strlen("/sys/fs/cgroup/")) == 0)
+                snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+        else
+                snprintf(path, sizeof(path), "/sys/fs/cgroup/pids%s/cgroup.procs", cg);
         return rt_read_file(path);
 }
 
