@@ -1,7 +1,9 @@
 /* harness: run the real binary with a timeout and capture its output. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -184,14 +186,69 @@ void sbx_test_result_free(struct run_result *r)
         r->out = r->err = NULL;
 }
 
+/* Look for sandbox cgroups (16 hex digits) left in `path`, then rmdir it. */
+static bool cgroup_dir_remove(const char *path)
+{
+        DIR *d = opendir(path);
+        struct dirent *de;
+        bool empty = true;
+
+        if (!d)
+                return true;
+        while ((de = readdir(d)))
+                if (strlen(de->d_name) == 16 &&
+                    strspn(de->d_name, "0123456789abcdef") == 16)
+                        empty = false;
+        closedir(d);
+        rmdir(path);
+        return empty;
+}
+
+bool sbx_test_cgroup_parent_remove(const char *name)
+{
+        char path[1024], memcg[256] = "", line[512];
+        bool empty;
+        glob_t g;
+
+        snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", name);
+        empty = cgroup_dir_remove(path);
+        snprintf(path, sizeof(path), "/sys/fs/cgroup/*/%s", name);
+        if (glob(path, GLOB_NOSORT, NULL, &g) == 0) {
+                for (size_t i = 0; i < g.gl_pathc; i++)
+                        empty = cgroup_dir_remove(g.gl_pathv[i]) && empty;
+                globfree(&g);
+        }
+        FILE *f = fopen("/proc/self/cgroup", "re");
+        while (f && fgets(line, sizeof(line), f))
+                if (sscanf(line, "%*[0-9]:memory:%255[^\n]", memcg) == 1)
+                        break;
+        if (f)
+                fclose(f);
+        if (memcg[0] && strcmp(memcg, "/") != 0) {
+                snprintf(path, sizeof(path), "/sys/fs/cgroup/memory%s/%s", memcg, name);
+                empty = cgroup_dir_remove(path) && empty;
+        }
+        return empty;
+}
+
 int sbx_test_main(int argc, char **argv, unsigned needs)
 {
+        char parent[64] = "";
+
         if (needs & SBX_NEED_ROOT)
                 sbx_test_require(geteuid() != 0, "needs root (run the suite as root)");
+        if (!getenv("SANDBOXCTL_CGROUP_PARENT")) {
+                snprintf(parent, sizeof(parent), "sandboxctl-test-%d", (int)getpid());
+                setenv("SANDBOXCTL_CGROUP_PARENT", parent, 1);
+        }
         struct criterion_test_set *tests = criterion_initialize();
         int result = 0;
         if (criterion_handle_args(argc, argv, true))
                 result = !criterion_run_all_tests(tests);
         criterion_finalize(tests);
+        if (parent[0] && !sbx_test_cgroup_parent_remove(parent)) {
+                fprintf(stderr, "FAIL: sandbox cgroups were left under %s\n", parent);
+                result = 1;
+        }
         return result;
 }

@@ -60,6 +60,14 @@ bool sbx_test_must_run(void);
  * enforced by the kernel or measured by sandboxctl itself are not scaled. */
 double sbx_test_time_scale(void);
 
+/* Remove the cgroup parent `name` in every hierarchy (the v2 root, each v1
+ * controller, and v1 memory under the caller's memory cgroup); true when no
+ * sandbox cgroup was left in it. */
+bool sbx_test_cgroup_parent_remove(const char *name);
+
+/* Runs the tests with SANDBOXCTL_CGROUP_PARENT set to a parent of this
+ * binary's own (unless already set), removed again at the end, so that no
+ * test leaves the default `sandboxctl` parent behind. */
 int sbx_test_main(int argc, char **argv, unsigned needs);
 #define SBX_TEST_MAIN(needs)                           \
         int main(int argc, char **argv)                \

@@ -1,7 +1,6 @@
 /* lifecycle_helpers: see lifecycle_helpers.h. */
 #include <criterion/criterion.h>
 #include <dirent.h>
-#include <glob.h>
 #include <errno.h>
 #include <ftw.h>
 #include <poll.h>
@@ -57,53 +56,6 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
         return remove(path);
 }
 
-/* Check one directory for sandbox cgroups left behind, then remove it. */
-static bool cgroup_dir_empty(const char *path)
-{
-        DIR *d = opendir(path);
-        struct dirent *de;
-        bool empty = true;
-
-        if (!d)
-                return true;
-        while ((de = readdir(d)))
-                if (sbx_sandbox_id_valid(de->d_name))
-                        empty = false;
-        closedir(d);
-        rmdir(path);
-        return empty;
-}
-
-/* The test's cgroup parent in every hierarchy: the v2 root, each v1
- * controller, and on v1 memory under the caller's own memory cgroup. */
-static bool cgroup_parent_empty(void)
-{
-        char path[512], memcg[256] = "";
-        bool empty;
-        glob_t g;
-
-        snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", cg_parent);
-        empty = cgroup_dir_empty(path);
-        snprintf(path, sizeof(path), "/sys/fs/cgroup/*/%s", cg_parent);
-        if (glob(path, GLOB_NOSORT, NULL, &g) == 0) {
-                for (size_t i = 0; i < g.gl_pathc; i++)
-                        empty = cgroup_dir_empty(g.gl_pathv[i]) && empty;
-                globfree(&g);
-        }
-        FILE *f = fopen("/proc/self/cgroup", "re");
-        char line[512];
-        while (f && fgets(line, sizeof(line), f))
-                if (sscanf(line, "%*[0-9]:memory:%255[^\n]", memcg) == 1)
-                        break;
-        if (f)
-                fclose(f);
-        if (memcg[0] && strcmp(memcg, "/") != 0) {
-                snprintf(path, sizeof(path), "/sys/fs/cgroup/memory%s/%s", memcg, cg_parent);
-                empty = cgroup_dir_empty(path) && empty;
-        }
-        return empty;
-}
-
 void lc_teardown(void)
 {
         DIR *d = opendir(state_dir);
@@ -120,7 +72,7 @@ void lc_teardown(void)
         }
         if (d)
                 closedir(d);
-        bool cg_empty = cgroup_parent_empty();
+        bool cg_empty = sbx_test_cgroup_parent_remove(cg_parent);
         nftw(state_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
         cr_expect_eq(left, 0, "%d sandboxes were left in %s", left, state_dir);
         cr_expect(cg_empty, "cgroups were left under %s", cg_parent);
