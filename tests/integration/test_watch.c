@@ -3,6 +3,7 @@
  * that the rebuild wrote into out/version; every wait polls the event log or
  * the watch status with a deadline. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -17,6 +18,9 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "sandboxctl/profile.h"
+#include "sandboxctl/runtime.h"
+#include "sandboxctl/spec.h"
 #include "lifecycle_helpers.h"
 #include "run_helpers.h"
 
@@ -58,14 +62,23 @@ static void put(const char *rel, const char *text)
         (void)tmp;
 }
 
-/* The test profile, with this rebuild timeout. */
-static void write_profile(const char *timeout)
+/* Limits of the test profile, below medium's: run --watch must keep them. */
+#define PROFILE_MEMORY "96M"
+#define PROFILE_PIDS 64
+
+/* The test profile, with this rebuild timeout and stop grace. */
+static void write_profile(const char *timeout, const char *stop_timeout)
 {
         FILE *f = fopen(prof, "w");
 
         cr_assert_not_null(f);
         fprintf(f,
                 "extends: medium\n"
+                "limits:\n"
+                "  memory: " PROFILE_MEMORY "\n"
+                "  pids: %d\n"
+                "lifecycle:\n"
+                "  stop_timeout: %s\n"
                 "watch:\n"
                 "  exclude: [\"gate/\", \"*.o\"]\n"
                 "  rebuild: sh build.sh\n"
@@ -73,7 +86,7 @@ static void write_profile(const char *timeout)
                 "  artifacts: [out]\n"
                 "  debounce: 100ms\n"
                 "  healthy_after: 10s\n",
-                timeout);
+                PROFILE_PIDS, stop_timeout, timeout);
         fclose(f);
 }
 
@@ -85,7 +98,7 @@ static void setup(void)
         snprintf(ws, sizeof(ws), "/tmp/sbx-watch-ws-XXXXXX");
         cr_assert_not_null(mkdtemp(ws));
         snprintf(prof, sizeof(prof), "%s.yaml", ws);
-        write_profile("60s");
+        write_profile("60s", "10s");
         snprintf(cmd, sizeof(cmd), "mkdir -p %s/src %s/gate", ws, ws);
         cr_assert_eq(system(cmd), 0);
         put("build.sh", build_sh);
@@ -377,7 +390,7 @@ Test(watch, crash_after_reload_rolls_back)
 
 Test(watch, runaway_rebuild_is_killed_at_its_timeout)
 {
-        write_profile("2s");
+        write_profile("2s", "10s");
         char *id = create_watched();
 
         wait_logs(id, "serving v1", WAIT_S);
@@ -392,6 +405,80 @@ Test(watch, runaway_rebuild_is_killed_at_its_timeout)
         json_decref(ev);
         cr_assert_eq(info_int(id, "init_pid"), init);
         destroy(id);
+}
+
+/* An event's time (ISO 8601 UTC with milliseconds) in ms since the epoch. */
+static double event_ms(json_t *ev)
+{
+        const char *t = json_string_value(json_object_get(ev, "time"));
+        struct tm tm = { 0 };
+        int ms = 0;
+
+        cr_assert_not_null(t, "event without a time");
+        const char *rest = strptime(t, "%Y-%m-%dT%H:%M:%S", &tm);
+        cr_assert(rest && sscanf(rest, ".%3dZ", &ms) == 1, "event time %s", t);
+        return (double)timegm(&tm) * 1000.0 + ms;
+}
+
+/* A reload stops the program as `stop` does, with the profile's
+ * lifecycle.stop_timeout as the grace: a program that ignores SIGTERM is
+ * killed after 1 s, not after the default 10 s. */
+Test(watch, reload_stops_the_program_within_the_profiles_stop_timeout)
+{
+        write_profile("60s", "1s");
+        char *id = lc_create("trap '' TERM; " PROGRAM("300"), "--profile", prof, "--workspace",
+                             ws, "--timeout", "0s", NULL);
+
+        wait_logs(id, "serving v1", WAIT_S);
+        put("src/version", "v2\n");
+        wait_events(id, "reloaded", 1, WAIT_S);
+        wait_logs(id, "serving v2", WAIT_S);
+        json_t *built = last_event(id, "rebuild_succeeded");
+        json_t *reloaded = last_event(id, "reloaded");
+        double ms = event_ms(reloaded) - event_ms(built);
+        json_decref(built);
+        json_decref(reloaded);
+        /* The grace, plus one start of the program (seconds under emulation). */
+        cr_assert(ms >= 1000 && ms < 8000, "reload took %.0f ms with a 1 s stop_timeout", ms);
+        destroy(id);
+}
+
+/* The id of the only sandbox in the state dir. */
+static char *only_sandbox(void)
+{
+        DIR *d = opendir(lc_state_dir());
+        struct dirent *de;
+        char *id = NULL;
+
+        cr_assert_not_null(d);
+        while ((de = readdir(d)))
+                if (sbx_sandbox_id_valid(de->d_name)) {
+                        cr_assert_null(id, "more than one sandbox");
+                        id = strdup(de->d_name);
+                }
+        closedir(d);
+        cr_assert_not_null(id, "no sandbox");
+        return id;
+}
+
+/* The spec that state.json keeps for id, loaded as every reader loads it. */
+static struct sbx_spec *stored_spec(const char *id)
+{
+        char path[300];
+        struct sbx_spec *spec = NULL;
+        sbx_error *e = NULL;
+
+        snprintf(path, sizeof(path), "%s/%s/state.json", lc_state_dir(), id);
+        json_t *st = json_load_file(path, 0, NULL);
+        cr_assert_not_null(st, "read %s", path);
+        char *text = json_dumps(json_object_get(json_object_get(st, "config"), "spec"),
+                                JSON_COMPACT);
+        json_decref(st);
+        cr_assert_not_null(text, "no spec in %s", path);
+        int r = sbx_profile_load_string(text, strlen(text), "state.json", &spec, &e);
+        cr_assert_geq(r, 0, "load the stored spec: %s", e ? e->message : "?");
+        free(text);
+        return spec;
 }
 
 /* sandboxctl run --watch ... 2>&1, in the background. */
@@ -411,6 +498,14 @@ Test(watch, run_watch_reloads_and_ends_cleanly_on_sigterm)
 
         cr_assert(rt_read_until(out, "serving v1\n", buf, sizeof(buf), WAIT_S), "%s", buf);
         cr_assert_eq(lc_sandbox_dirs(), 1);
+        /* state.json keeps the whole spec, the profile's limits included. */
+        char *id = only_sandbox();
+        struct sbx_spec *spec = stored_spec(id);
+        cr_assert_eq(spec->limits.memory, 96ull << 20, "memory %llu",
+                     (unsigned long long)spec->limits.memory);
+        cr_assert_eq(spec->limits.pids, PROFILE_PIDS);
+        sbx_spec_free(spec);
+        free(id);
         put("src/version", "v2\n");
         cr_assert(rt_read_until(out, "serving v2\n", buf, sizeof(buf), WAIT_S), "%s", buf);
         cr_assert(rt_read_until(out, "src/version changed → rebuild (sh build.sh) ✓", buf,
