@@ -37,14 +37,16 @@
 static char ws[256], prof[300];
 
 /* The rebuild: "broken" fails like a compiler, "slow" outlives the rebuild
- * timeout, a file gate/hold holds it until gate/open exists; it also
- * writes src/version.o, which the profile excludes. */
+ * timeout, "hog" doubles a string until the profile's memory limit stops
+ * it, a file gate/hold holds it until gate/open exists; it also writes
+ * src/version.o, which the profile excludes. */
 static const char build_sh[] =
         "set -e\n"
         "mkdir -p out\n"
         "v=$(cat src/version)\n"
         "case \"$v\" in broken*) echo \"src/version:1: syntax error\" >&2; exit 2;; esac\n"
         "[ \"$v\" = slow ] && sleep 120\n"
+        "[ \"$v\" = hog ] && awk 'BEGIN { s = \"x\"; while (1) s = s s }'\n"
         "if [ -e gate/hold ]; then while [ ! -e gate/open ]; do sleep 0.02; done; fi\n"
         "echo \"$v\" > src/version.o\n"
         "echo \"$v\" > out/version.tmp && mv out/version.tmp out/version\n"
@@ -463,6 +465,26 @@ Test(watch, runaway_rebuild_is_killed_at_its_timeout)
                          "killed: rebuild timeout reached");
         json_decref(ev);
         cr_assert_eq(info_int(id, "init_pid"), init);
+        destroy(id);
+}
+
+Test(watch, rebuild_over_its_memory_limit_is_killed)
+{
+        char *id = create_watched();
+
+        wait_logs(id, "serving v1", WAIT_S);
+        int init = info_int(id, "init_pid");
+        put("src/version", "hog\n");
+        wait_events(id, "rebuild_failed", 1, WAIT_S);
+        json_t *ev = last_event(id, "rebuild_failed");
+        cr_assert_geq(json_integer_value(json_object_get(ev, "oom_kills")), 1, "%s",
+                      json_string_value(json_object_get(ev, "reason")));
+        cr_assert_neq(json_integer_value(json_object_get(ev, "exit_code")), 0);
+        cr_assert_not_null(strstr(json_string_value(json_object_get(ev, "reason")),
+                                  "memory limit reached (OOM kill)"));
+        json_decref(ev);
+        cr_assert_eq(info_int(id, "init_pid"), init, "the program is not touched");
+        cr_assert_eq(lc_count_events(id, "reloaded"), 0);
         destroy(id);
 }
 
