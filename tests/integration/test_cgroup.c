@@ -128,7 +128,8 @@ static void teardown(void)
         }
         reap_all();
         if (g_id[0])
-                cr_expect(!cgroup_dir_exists_anywhere(g_id), "left behind: %s", g_found_path);
+                sbx_test_fini_expect(!cgroup_dir_exists_anywhere(g_id), "left behind: %s",
+                                     g_found_path);
 }
 
 TestSuite(cgroup, .init = setup, .fini = teardown, .timeout = 60);
