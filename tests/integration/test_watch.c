@@ -605,3 +605,36 @@ Test(watch, run_watch_reloads_and_ends_cleanly_on_sigterm)
 }
 
 SBX_TEST_MAIN(SBX_NEED_ROOT)
+
+/* A build that ignores SIGTERM, running when its sandbox is destroyed: the
+ * supervisor kills the build's sandbox so that the build removes its own
+ * cgroup. (The build's process was once SIGKILLed instead, which left the
+ * build sandbox's empty cgroup behind; lc_teardown fails on that, once the
+ * supervisor has exited.) */
+Test(watch, destroy_during_a_build_that_ignores_sigterm_leaves_no_cgroup)
+{
+        FILE *f = fopen(prof, "w");
+        cr_assert_not_null(f);
+        fputs("extends: medium\n"
+              "watch:\n"
+              "  rebuild: \"trap '' TERM; sleep 127.25\"\n"
+              "  debounce: 100ms\n",
+              f);
+        cr_assert_eq(fclose(f), 0);
+        char *id = create_watched();
+
+        wait_logs(id, "serving v1", WAIT_S);
+        put("src/version", "v2\n");
+        wait_events(id, "rebuild_started", 1, WAIT_S);
+        /* The build makes its sandbox and cgroup; wait for its sleep. */
+        for (int i = 0; i < WAIT_S * 20 && !rt_process_with_arg("127.25"); i++)
+                poll(NULL, 0, 50);
+        cr_assert(rt_process_with_arg("127.25"), "the build never started its sleep");
+        struct run_result r;
+        cr_assert_eq(lc_sbx(&r, "destroy", "--time", "0", id, NULL), 0, "%s", r.err);
+        sbx_test_result_free(&r);
+        /* The supervisor stops the build after it answered: wait for both. */
+        cr_assert(rt_wait_no_process_with_arg(lc_state_dir(), WAIT_S));
+        cr_assert_eq(lc_sandbox_dirs(), 0, "the build's run left its state");
+        free(id);
+}
