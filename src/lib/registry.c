@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "registry-internal.h"
 #include "run-internal.h"
 #include "sandboxctl/state.h"
 #include "sandboxctl/util.h"
@@ -117,20 +118,34 @@ int sbx_registry_list(const char *state_dir, struct sbx_sandbox ***ret, size_t *
         return 0;
 }
 
-static bool is_live(const struct sbx_sandbox *sb)
+static bool entry_exists(const char *state_dir, const char *id)
 {
-        return !sb->broken && !sb->supervisor_dead;
+        sbx_autofree char *dir = sbx_registry_path(state_dir, id, NULL);
+        struct stat st;
+
+        return dir && stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int ambiguous(const char *ref, struct sbx_sandbox **v, size_t n, sbx_error **err)
+static bool is_id_prefix(const char *ref)
+{
+        size_t len = strlen(ref);
+
+        return len > 0 && len < SBX_ID_LEN && strspn(ref, "0123456789abcdef") == len;
+}
+
+static int compare_ids(const void *a, const void *b)
+{
+        return strcmp(a, b);
+}
+
+static int ambiguous(const char *ref, char (*ids)[SBX_ID_LEN + 1], size_t n, sbx_error **err)
 {
         char list[512] = "";
         size_t len = 0;
 
+        qsort(ids, n, sizeof(*ids), compare_ids);
         for (size_t i = 0; i < n; i++) {
-                if (strncmp(v[i]->id, ref, strlen(ref)) != 0)
-                        continue;
-                int w = snprintf(list + len, sizeof(list) - len, "%s%s", len ? ", " : "", v[i]->id);
+                int w = snprintf(list + len, sizeof(list) - len, "%s%s", len ? ", " : "", ids[i]);
                 if (w < 0 || (size_t)w >= sizeof(list) - len)
                         break;
                 len += (size_t)w;
@@ -139,58 +154,65 @@ static int ambiguous(const char *ref, struct sbx_sandbox **v, size_t n, sbx_erro
                              list);
 }
 
-/* Names win over prefixes: a live sandbox named `ref` is `ref`. */
-static int find_ref(const char *ref, struct sbx_sandbox **v, size_t n, char ret_id[], sbx_error **err)
+/* The one sandbox dir whose id starts with ref, from the directory names
+ * alone. -ENOENT (err not set) when none does. */
+static int resolve_prefix(const char *state_dir, const char *ref, char ret_id[], sbx_error **err)
 {
-        size_t matches = 0, hit = 0, len = strlen(ref);
+        __attribute__((cleanup(closedirp))) DIR *d = opendir(state_dir);
+        sbx_autofree char (*ids)[SBX_ID_LEN + 1] = NULL;
+        size_t n = 0, len = strlen(ref);
+        struct dirent *de;
 
-        for (size_t i = 0; i < n; i++) {
-                if (strcmp(v[i]->id, ref) == 0) {
-                        memcpy(ret_id, v[i]->id, SBX_ID_LEN + 1);
-                        return 0;
-                }
+        if (!d)
+                return errno == ENOENT ? -ENOENT
+                                       : sbx_error_errno(err, errno, "open state dir %s", state_dir);
+        while ((errno = 0, de = readdir(d))) {
+                if (!sbx_sandbox_id_valid(de->d_name) || strncmp(de->d_name, ref, len) != 0)
+                        continue;
+                void *nv = realloc(ids, (n + 1) * sizeof(*ids));
+                if (!nv)
+                        return sbx_error_errno(err, ENOMEM, "resolve '%s'", ref);
+                ids = nv;
+                memcpy(ids[n++], de->d_name, SBX_ID_LEN + 1);
         }
-        for (size_t i = 0; i < n; i++) {
-                if (v[i]->name && strcmp(v[i]->name, ref) == 0 && is_live(v[i])) {
-                        memcpy(ret_id, v[i]->id, SBX_ID_LEN + 1);
-                        return 0;
-                }
-        }
-        for (size_t i = 0; i < n; i++) {
-                if (strncmp(v[i]->id, ref, len) == 0) {
-                        matches++;
-                        hit = i;
-                }
-        }
-        if (matches > 1)
-                return ambiguous(ref, v, n, err);
-        if (matches == 1) {
-                memcpy(ret_id, v[hit]->id, SBX_ID_LEN + 1);
-                return 0;
-        }
-        for (size_t i = 0; i < n; i++) {
-                if (v[i]->name && strcmp(v[i]->name, ref) == 0) {
-                        memcpy(ret_id, v[i]->id, SBX_ID_LEN + 1);
-                        return 0;
-                }
-        }
-        return sbx_error_set(err, ENOENT, "no such sandbox: '%s'", ref);
+        if (errno)
+                return sbx_error_errno(err, errno, "read state dir %s", state_dir);
+        if (n > 1)
+                return ambiguous(ref, ids, n, err);
+        if (n == 0)
+                return -ENOENT;
+        memcpy(ret_id, ids[0], SBX_ID_LEN + 1);
+        return 0;
 }
 
+/* An exact id, then a live sandbox's name, then a unique id prefix, then the
+ * name of a dead one: no state file is read but the named sandbox's. */
 int sbx_registry_resolve(const char *state_dir, const char *ref, char ret_id[SBX_ID_LEN + 1],
                          sbx_error **err)
 {
-        struct sbx_sandbox **v = NULL;
-        size_t n = 0;
+        char named[SBX_ID_LEN + 1];
+        bool live = false;
+        int by_name = -ENOENT, r;
 
         if (!ref || !*ref)
                 return sbx_error_set(err, EINVAL, "empty sandbox id or name");
-        int r = sbx_registry_list(state_dir, &v, &n, err);
-        if (r < 0)
-                return r;
-        r = find_ref(ref, v, n, ret_id, err);
-        sbx_sandboxes_free(v, n);
-        return r;
+        if (sbx_sandbox_id_valid(ref) && entry_exists(state_dir, ref)) {
+                memcpy(ret_id, ref, SBX_ID_LEN + 1);
+                return 0;
+        }
+        if (sbx_sandbox_name_check(ref, NULL) >= 0)
+                by_name = registry_name_lookup(state_dir, ref, named, &live);
+        if (by_name == -ENOMEM)
+                return sbx_error_errno(err, ENOMEM, "resolve '%s'", ref);
+        if (by_name < 0 || !live) {
+                r = is_id_prefix(ref) ? resolve_prefix(state_dir, ref, ret_id, err) : -ENOENT;
+                if (r != -ENOENT)
+                        return r;
+        }
+        if (by_name < 0)
+                return sbx_error_set(err, ENOENT, "no such sandbox: '%s'", ref);
+        memcpy(ret_id, named, SBX_ID_LEN + 1);
+        return 0;
 }
 
 int sbx_sandbox_name_check(const char *name, sbx_error **err)
@@ -216,21 +238,6 @@ int sbx_sandbox_name_check(const char *name, sbx_error **err)
         return 0;
 }
 
-static int name_taken(const char *state_dir, const char *name, sbx_error **err)
-{
-        struct sbx_sandbox **v = NULL;
-        size_t n = 0;
-        int r = sbx_registry_list(state_dir, &v, &n, err);
-
-        for (size_t i = 0; r >= 0 && i < n; i++)
-                if (v[i]->name && strcmp(v[i]->name, name) == 0 && is_live(v[i]))
-                        r = sbx_error_set(err, EEXIST,
-                                          "name '%s' is already used by sandbox %s", name,
-                                          v[i]->id);
-        sbx_sandboxes_free(v, n);
-        return r;
-}
-
 static int mkdir_parents(const char *path, sbx_error **err)
 {
         sbx_autofree char *copy = strdup(path);
@@ -250,6 +257,17 @@ static int mkdir_parents(const char *path, sbx_error **err)
         }
 }
 
+static int remove_entry(const char *state_dir, const char *id, sbx_error **err)
+{
+        sbx_autoclose int dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (dfd < 0)
+                return sbx_error_errno(err, errno, "open %s", state_dir);
+        return sbx_remove_tree_at(dfd, id, err);
+}
+
+/* The name is checked and indexed under the registry lock, so that two
+ * creates of one name cannot both win. */
 int sbx_registry_create(const char *state_dir, const struct sbx_sandbox *sb, sbx_error **err)
 {
         sbx_autofree char *dir = sbx_registry_path(state_dir, sb->id, NULL);
@@ -263,25 +281,24 @@ int sbx_registry_create(const char *state_dir, const struct sbx_sandbox *sb, sbx
         sbx_autoclose int lock = sbx_registry_lock(state_dir, NULL, 10000, err);
         if (lock < 0)
                 return lock;
-        if (sb->name && (r = name_taken(state_dir, sb->name, err)) < 0)
+        if (sb->name && (r = registry_name_check_free(state_dir, sb->name, err)) < 0)
                 return r;
         /* 0711: other users reach control.sock (which checks who they are),
          * nothing else. */
         if (mkdir(dir, 0711) < 0)
                 return sbx_error_errno(err, errno, "create state dir: mkdir %s", dir);
         r = sbx_registry_write(state_dir, sb, err);
+        if (r >= 0 && sb->name)
+                r = registry_name_link(state_dir, sb->name, sb->id, err);
         if (r < 0)
-                sbx_registry_remove(state_dir, sb->id, NULL);
+                remove_entry(state_dir, sb->id, NULL);
         return r;
 }
 
 int sbx_registry_remove(const char *state_dir, const char *id, sbx_error **err)
 {
-        sbx_autoclose int dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-        if (dfd < 0)
-                return sbx_error_errno(err, errno, "open %s", state_dir);
         if (!sbx_sandbox_id_valid(id))
                 return sbx_error_set(err, EINVAL, "remove %s/%s: not a sandbox id", state_dir, id);
-        return sbx_remove_tree_at(dfd, id, err);
+        registry_name_drop(state_dir, id);
+        return remove_entry(state_dir, id, err);
 }
