@@ -1,7 +1,9 @@
-/* registry: list, look up, create and remove the sandboxes of a state dir. */
+/* registry: list, look up, create and remove the sandboxes of a state dir
+ * (the entries; the name index is registry_names.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +15,18 @@
 #include "sandboxctl/state.h"
 #include "sandboxctl/util.h"
 
+#ifndef STATX_ATTR_MOUNT_ROOT
+#define STATX_ATTR_MOUNT_ROOT 0x00002000
+#endif
+
 SBX_DEFINE_CLEANUP(DIR *, closedir)
+
+const char *sbx_state_dir_default(void)
+{
+        const char *d = getenv(SBX_STATE_DIR_ENV);
+        return d && *d ? d : SBX_STATE_DIR_DEFAULT;
+}
+
 
 void sbx_sandboxes_free(struct sbx_sandbox **v, size_t n)
 {
@@ -257,7 +270,58 @@ static int mkdir_parents(const char *path, sbx_error **err)
         }
 }
 
-static int remove_entry(const char *state_dir, const char *id, sbx_error **err)
+static bool is_mount_root(int dfd, const char *name)
+{
+        struct statx stx;
+
+        if (statx(dfd, name, AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx) < 0)
+                return false;
+        return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+               (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+static int remove_dir_contents(int fd, const char *name, sbx_error **err)
+{
+        __attribute__((cleanup(closedirp))) DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return sbx_error_errno(err, errno, "open directory %s", name);
+        }
+        struct dirent *de;
+        int r = 0;
+        while ((errno = 0, de = readdir(d))) {
+                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                        continue;
+                int q = sbx_remove_tree_at(dirfd(d), de->d_name, err);
+                if (q < 0 && r == 0)
+                        r = sbx_error_prefix(err, q, "%s", name);
+        }
+        if (errno)
+                return sbx_error_errno(err, errno, "read directory %s", name);
+        return r;
+}
+
+int sbx_remove_tree_at(int parentfd, const char *name, sbx_error **err)
+{
+        if (is_mount_root(parentfd, name))
+                return sbx_error_set(err, EBUSY, "remove %s: is a mount point", name);
+        int fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno != ENOTDIR && errno != ELOOP)
+                        return sbx_error_errno(err, errno, "open %s", name);
+                if (unlinkat(parentfd, name, 0) < 0)
+                        return sbx_error_errno(err, errno, "remove %s", name);
+                return 0;
+        }
+        int r = remove_dir_contents(fd, name, err);
+        if (r < 0)
+                return r;
+        if (unlinkat(parentfd, name, AT_REMOVEDIR) < 0)
+                return sbx_error_errno(err, errno, "remove %s", name);
+        return 0;
+}
+
+int registry_remove_entry(const char *state_dir, const char *id, sbx_error **err)
 {
         sbx_autoclose int dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -266,11 +330,13 @@ static int remove_entry(const char *state_dir, const char *id, sbx_error **err)
         return sbx_remove_tree_at(dfd, id, err);
 }
 
-/* The name is checked and indexed under the registry lock, so that two
- * creates of one name cannot both win. */
-int sbx_registry_create(const char *state_dir, const struct sbx_sandbox *sb, sbx_error **err)
+/* A named long-lived sandbox's name is checked and indexed under the
+ * registry lock, so that two creates of one name cannot both win. */
+int registry_add(const char *state_dir, const struct sbx_sandbox *sb, unsigned flags,
+                 sbx_error **err)
 {
         sbx_autofree char *dir = sbx_registry_path(state_dir, sb->id, NULL);
+        bool index = sb->name && !(flags & REGISTRY_RUN);
         int r;
 
         if (!dir)
@@ -278,21 +344,26 @@ int sbx_registry_create(const char *state_dir, const struct sbx_sandbox *sb, sbx
         r = mkdir_parents(state_dir, err);
         if (r < 0)
                 return sbx_error_prefix(err, r, "create state dir");
-        sbx_autoclose int lock = sbx_registry_lock(state_dir, NULL, 10000, err);
-        if (lock < 0)
+        sbx_autoclose int lock = index ? sbx_registry_lock(state_dir, NULL, 10000, err) : -1;
+        if (index && lock < 0)
                 return lock;
-        if (sb->name && (r = registry_name_check_free(state_dir, sb->name, err)) < 0)
+        if (index && (r = registry_name_check_free(state_dir, sb->name, err)) < 0)
                 return r;
         /* 0711: other users reach control.sock (which checks who they are),
-         * nothing else. */
-        if (mkdir(dir, 0711) < 0)
+         * nothing else; run's has no socket. */
+        if (mkdir(dir, flags & REGISTRY_RUN ? 0700 : 0711) < 0)
                 return sbx_error_errno(err, errno, "create state dir: mkdir %s", dir);
-        r = sbx_registry_write(state_dir, sb, err);
-        if (r >= 0 && sb->name)
+        r = registry_write_state(state_dir, sb, !(flags & REGISTRY_RUN), err);
+        if (r >= 0 && index)
                 r = registry_name_link(state_dir, sb->name, sb->id, err);
         if (r < 0)
-                remove_entry(state_dir, sb->id, NULL);
+                registry_remove_entry(state_dir, sb->id, NULL);
         return r;
+}
+
+int sbx_registry_create(const char *state_dir, const struct sbx_sandbox *sb, sbx_error **err)
+{
+        return registry_add(state_dir, sb, 0, err);
 }
 
 int sbx_registry_remove(const char *state_dir, const char *id, sbx_error **err)
@@ -300,5 +371,5 @@ int sbx_registry_remove(const char *state_dir, const char *id, sbx_error **err)
         if (!sbx_sandbox_id_valid(id))
                 return sbx_error_set(err, EINVAL, "remove %s/%s: not a sandbox id", state_dir, id);
         registry_name_drop(state_dir, id);
-        return remove_entry(state_dir, id, err);
+        return registry_remove_entry(state_dir, id, err);
 }
