@@ -89,10 +89,10 @@ Test(state, write_read_round_trip)
         cr_assert_eq(access(path, F_OK), -1);
 }
 
-Test(state, dead_supervisor_is_error)
+/* Create sandbox id whose supervisor is gone (a reaped child). */
+static void create_dead(const char *id, const char *name)
 {
-        __attribute__((cleanup(sbx_sandbox_freep))) struct sbx_sandbox *sb = new_sandbox("00000000000000aa", NULL);
-        __attribute__((cleanup(sbx_sandbox_freep))) struct sbx_sandbox *back = NULL;
+        __attribute__((cleanup(sbx_sandbox_freep))) struct sbx_sandbox *sb = new_sandbox(id, name);
         pid_t child = fork();
 
         if (child == 0)
@@ -100,7 +100,14 @@ Test(state, dead_supervisor_is_error)
         waitpid(child, NULL, 0);
         sb->supervisor_pid = child; /* reaped: gone */
         cr_assert_eq(sbx_registry_create(dir, sb, NULL), 0);
-        cr_assert_eq(sbx_registry_read(dir, sb->id, &back, NULL), 0);
+}
+
+Test(state, dead_supervisor_is_error)
+{
+        __attribute__((cleanup(sbx_sandbox_freep))) struct sbx_sandbox *back = NULL;
+
+        create_dead("00000000000000aa", NULL);
+        cr_assert_eq(sbx_registry_read(dir, "00000000000000aa", &back, NULL), 0);
         cr_assert_eq(back->status, SBX_STATUS_ERROR);
         cr_assert_str_eq(back->reason, "supervisor died");
         cr_assert(back->supervisor_dead);
@@ -162,18 +169,6 @@ static void spoil_state(const char *id)
         cr_assert_not_null(f);
         fputs("{\"id\": ", f);
         fclose(f);
-}
-
-static void create_dead(const char *id, const char *name)
-{
-        __attribute__((cleanup(sbx_sandbox_freep))) struct sbx_sandbox *sb = new_sandbox(id, name);
-        pid_t child = fork();
-
-        if (child == 0)
-                _exit(0);
-        waitpid(child, NULL, 0);
-        sb->supervisor_pid = child; /* reaped: gone */
-        cr_assert_eq(sbx_registry_create(dir, sb, NULL), 0);
 }
 
 /* Ids, prefixes and names resolve without reading the other state files. */
