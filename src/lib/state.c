@@ -377,21 +377,67 @@ static int check_liveness(struct sbx_sandbox *sb)
         return sb->reason ? 0 : -ENOMEM;
 }
 
+#define STATE_MAX (4 << 20) /* a state.json is a few KiB */
+
+/* The whole file in one buffer: json_loadfd() would read() byte by byte
+ * (1500 system calls for one state.json, per sandbox listed). */
+static int read_text(int fd, char **ret, size_t *ret_len)
+{
+        sbx_autofree char *buf = NULL;
+        size_t len = 0, cap = 0;
+
+        for (;;) {
+                if (len == cap) {
+                        char *nb = cap < STATE_MAX ? realloc(buf, cap + 4096) : NULL;
+                        if (!nb)
+                                return cap < STATE_MAX ? -ENOMEM : -EFBIG;
+                        buf = nb;
+                        cap += 4096;
+                }
+                ssize_t n = read(fd, buf + len, cap - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        *ret = sbx_steal_ptr(buf);
+        *ret_len = len;
+        return 0;
+}
+
+static int load_state(const char *path, json_t **ret, sbx_error **err)
+{
+        sbx_autoclose int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        sbx_autofree char *text = NULL;
+        json_error_t jerr;
+        size_t len = 0;
+
+        if (fd < 0)
+                return sbx_error_errno(err, errno, "open %s", path);
+        int r = read_text(fd, &text, &len);
+        if (r < 0)
+                return sbx_error_errno(err, -r, "read %s", path);
+        *ret = json_loadb(text, len, 0, &jerr);
+        if (!*ret)
+                return sbx_error_set(err, EBADMSG, "parse %s: line %d: %s", path, jerr.line,
+                                     jerr.text);
+        return 0;
+}
+
 int sbx_registry_read(const char *state_dir, const char *id, struct sbx_sandbox **ret,
                       sbx_error **err)
 {
         sbx_autofree char *path = sbx_registry_path(state_dir, id, "state.json");
-        json_error_t jerr;
+        __attribute__((cleanup(json_decrefp))) json_t *o = NULL;
 
         if (!path)
                 return sbx_error_errno(err, ENOMEM, "read state of %s", id);
-        sbx_autoclose int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return sbx_error_errno(err, errno, "open %s", path);
-        __attribute__((cleanup(json_decrefp))) json_t *o = json_loadfd(fd, 0, &jerr);
-        if (!o)
-                return sbx_error_set(err, EBADMSG, "parse %s: line %d: %s", path, jerr.line,
-                                     jerr.text);
+        int q = load_state(path, &o, err);
+        if (q < 0)
+                return q;
         __attribute__((cleanup(sbx_sandbox_freep))) struct sbx_sandbox *sb = calloc(1, sizeof(*sb));
         if (!sb)
                 return sbx_error_errno(err, ENOMEM, "read %s", path);
