@@ -156,7 +156,8 @@ static int check_command(int argc, char **argv, int dash, const char *where, cha
         if (dash >= argc)
                 return cli_usage_error(where, "missing '--' before the command");
         if (optind < dash)
-                return cli_usage_error(where, "unexpected argument '%s': put the command after '--'",
+                return cli_usage_error(where,
+                                       "unexpected argument '%s': put the command after '--'",
                                        argv[optind]);
         if (dash + 1 >= argc)
                 return cli_usage_error(where, "missing command after '--'");

@@ -169,7 +169,8 @@ static int ambiguous(const char *ref, char (*ids)[SBX_ID_LEN + 1], size_t n, sbx
 
 /* The one sandbox dir whose id starts with ref, from the directory names
  * alone. -ENOENT (err not set) when none does. */
-static int resolve_prefix(const char *state_dir, const char *ref, char ret_id[], sbx_error **err)
+static int resolve_prefix(const char *state_dir, const char *ref, char ret_id[],
+                          sbx_error **err)
 {
         __attribute__((cleanup(closedirp))) DIR *d = opendir(state_dir);
         sbx_autofree char (*ids)[SBX_ID_LEN + 1] = NULL;

@@ -599,7 +599,7 @@ static bool has_option(const char *text, const char *opt)
 {
         size_t n = strlen(opt);
         for (const char *p = strstr(text, opt); p; p = strstr(p + 1, opt))
-                if (!strchr("abcdefghijklmnopqrstuvwxyz-", p[n]) && p[-1] != '-')
+                if (!strchr("abcdefghijklmnopqrstuvwxyz-", p[n]) && (p == text || p[-1] != '-'))
                         return true;
         return false;
 }
@@ -653,8 +653,8 @@ Test(docs, every_option_in_help_is_documented)
         for (size_t i = 0; i < sizeof(sandbox_commands) / sizeof(*sandbox_commands); i++) {
                 struct run_result r = RUN(sandbox_commands[i], "--help");
                 cr_assert_eq(r.exit_code, 0, "%s --help: %s", sandbox_commands[i], r.err);
-                struct doc_check c = { sandbox_commands[i], cli_md_section(doc, sandbox_commands[i]),
-                                       man };
+                struct doc_check c = { sandbox_commands[i],
+                                       cli_md_section(doc, sandbox_commands[i]), man };
                 if (strcmp(c.cmd, "create") == 0) { /* the run options are in run's */
                         char *run = cli_md_section(doc, "run"), *both = NULL;
                         cr_assert(asprintf(&both, "%s%s", c.section, run) > 0);
