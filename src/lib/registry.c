@@ -177,9 +177,10 @@ static int resolve_prefix(const char *state_dir, const char *ref, char ret_id[],
         size_t n = 0, len = strlen(ref);
         struct dirent *de;
 
+        if (!d && errno == ENOENT)
+                return -ENOENT;
         if (!d)
-                return errno == ENOENT ? -ENOENT
-                                       : sbx_error_errno(err, errno, "open state dir %s", state_dir);
+                return sbx_error_errno(err, errno, "open state dir %s", state_dir);
         while ((errno = 0, de = readdir(d))) {
                 if (!sbx_sandbox_id_valid(de->d_name) || strncmp(de->d_name, ref, len) != 0)
                         continue;
