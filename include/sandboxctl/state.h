@@ -15,6 +15,11 @@
  *
  * A sandbox is looked up by its full id, a unique id prefix (like a git
  * hash: an ambiguous prefix is an error listing the candidates) or its name.
+ * Ids and prefixes resolve from the directory names alone; names through
+ * the index <state-dir>/names/<name> (a symlink to ../<id>, made with the
+ * registry lock held, removed with the sandbox, repaired by gc), so that a
+ * lookup reads no state file but the one of the sandbox it finds. `run`'s
+ * sandboxes are not in the index: their --name is a label.
  * Reading a sandbox checks the liveness of its supervisor (pid and start time
  * from /proc/PID/stat): a dead supervisor turns any status into
  * error("supervisor died"), never running. */
@@ -125,10 +130,14 @@ int sbx_registry_resolve(const char *state_dir, const char *ref, char ret_id[SBX
                          sbx_error **err);
 
 /* Create <state-dir>/<id>/ and its first state.json (status creating) under
- * the registry lock. EEXIST when sb->name is taken by a live sandbox. */
+ * the registry lock, and index its name. EEXIST when sb->name is taken by a
+ * live sandbox (a dead one's name is taken over). */
 int sbx_registry_create(const char *state_dir, const struct sbx_sandbox *sb, sbx_error **err);
-/* Remove <state-dir>/<id>/ and everything in it. */
+/* Remove <state-dir>/<id>/ and everything in it, and its name's link. */
 int sbx_registry_remove(const char *state_dir, const char *id, sbx_error **err);
+/* Make the name index agree with the state files (gc): drop links to
+ * nothing, link named sandboxes that lack one. */
+int sbx_registry_names_repair(const char *state_dir, sbx_error **err);
 
 /* Valid sandbox name: 1-64 of [A-Za-z0-9_.-], starting with a letter or digit,
  * and not 16 hex digits (it would read as an id). */

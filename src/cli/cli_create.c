@@ -1,17 +1,16 @@
 /* cli_create: `sandboxctl create`, a long-lived sandbox under its own
  * supervisor. */
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "cli_sandbox.h"
+#include "cli_run_options.h"
 #include "cli_watch.h"
 #include "sandboxctl/cgroup.h"
 #include "sandboxctl/events.h"
@@ -22,16 +21,6 @@
 #include "src/lib/run-internal.h"
 #include "src/supervisor/supervisor.h"
 
-struct create_options {
-        const char *profile, *workspace, *rootfs, *memory, *pids, *cpu, *timeout, *network;
-        const char *hostname, *name, *state_dir, *restart, *log_max;
-        const char **env;
-        size_t n_env;
-        const char **watch; /* --watch PATH (cli_watch.c) */
-        size_t n_watch;
-        bool no_start, json, quiet;
-};
-
 static void create_usage(void)
 {
         printf("Usage: sandboxctl create [OPTIONS] -- COMMAND [ARG...]\n"
@@ -39,208 +28,18 @@ static void create_usage(void)
                "Create a long-lived sandbox running COMMAND under its own supervisor, and\n"
                "print its id. It keeps running after sandboxctl exits.\n"
                "\n"
-               "Options (they override the profile):\n"
-               "  -p, --profile NAME|PATH  security profile (default: medium)\n"
-               "      --name NAME          a name, unique among live sandboxes\n"
-               "  -w, --workspace DIR      host directory bound at the workspace path, the cwd\n"
-               "      --rootfs DIR         directory used as the root file system\n"
-               "      --memory SIZE        memory limit, e.g. 256M\n"
-               "      --pids N             process limit\n"
-               "      --cpu PCT            CPU limit, e.g. 50%% or 1.5\n"
-               "      --timeout DUR        wall-clock limit of each run, e.g. 5m; 0s for none\n"
-               "      --network MODE       none (private, loopback only) or host\n"
-               "  -e, --env KEY=VALUE      set an environment variable (repeatable)\n"
-               "      --hostname NAME      host name inside the sandbox\n"
-               "      --restart POLICY     no (default), on-failure[:N] or always\n"
-               "      --log-max SIZE       size of the logs file before rotation (default 1M)\n"
-               "      --watch PATH         watch PATH (repeatable; replaces watch.paths): a\n"
-               "                           change rebuilds and reloads (see 'watch --help')\n"
-               "      --no-start           create it stopped\n"
-               "      --state-dir DIR      state directory (default $SANDBOXCTL_STATE_DIR\n"
-               "                           or /run/sandboxctl)\n"
-               "      --json               print {\"id\", \"name\", \"status\"} as JSON\n"
-               "  -q, --quiet              print nothing on success\n"
-               "  -h, --help               show this help\n"
-               "\n"
+               "Options (they override the profile):\n");
+        cli_run_options_help(CLI_RUN_CMD_CREATE);
+        printf("\n"
                "Exit status: 0 created; 1 failed; 2 usage error; 5 name already used.\n"
                "\n"
                "Examples:\n"
                "  sandboxctl create --name web -- python3 -m http.server\n"
-               "  sandboxctl create --restart on-failure:3 --timeout 0s -- ./worker\n");
-}
-
-enum {
-        OPT_ROOTFS = 256, OPT_MEMORY, OPT_PIDS, OPT_CPU, OPT_TIMEOUT, OPT_NETWORK, OPT_HOSTNAME,
-        OPT_NAME, OPT_STATE_DIR, OPT_RESTART, OPT_LOG_MAX, OPT_NO_START, OPT_JSON, OPT_WATCH,
-};
-
-static const struct option create_longopts[] = {
-        { "profile", required_argument, NULL, 'p' },
-        { "workspace", required_argument, NULL, 'w' },
-        { "rootfs", required_argument, NULL, OPT_ROOTFS },
-        { "memory", required_argument, NULL, OPT_MEMORY },
-        { "pids", required_argument, NULL, OPT_PIDS },
-        { "cpu", required_argument, NULL, OPT_CPU },
-        { "timeout", required_argument, NULL, OPT_TIMEOUT },
-        { "network", required_argument, NULL, OPT_NETWORK },
-        { "env", required_argument, NULL, 'e' },
-        { "hostname", required_argument, NULL, OPT_HOSTNAME },
-        { "name", required_argument, NULL, OPT_NAME },
-        { "state-dir", required_argument, NULL, OPT_STATE_DIR },
-        { "restart", required_argument, NULL, OPT_RESTART },
-        { "log-max", required_argument, NULL, OPT_LOG_MAX },
-        { "no-start", no_argument, NULL, OPT_NO_START },
-        { "watch", required_argument, NULL, OPT_WATCH },
-        { "json", no_argument, NULL, OPT_JSON },
-        { "quiet", no_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' },
-        { 0 },
-};
-
-static void take_option(int c, const char *arg, struct create_options *o)
-{
-        switch (c) {
-        case 'p': o->profile = arg; break;
-        case 'w': o->workspace = arg; break;
-        case OPT_ROOTFS: o->rootfs = arg; break;
-        case OPT_MEMORY: o->memory = arg; break;
-        case OPT_PIDS: o->pids = arg; break;
-        case OPT_CPU: o->cpu = arg; break;
-        case OPT_TIMEOUT: o->timeout = arg; break;
-        case OPT_NETWORK: o->network = arg; break;
-        case OPT_HOSTNAME: o->hostname = arg; break;
-        case OPT_NAME: o->name = arg; break;
-        case OPT_STATE_DIR: o->state_dir = arg; break;
-        case OPT_RESTART: o->restart = arg; break;
-        case OPT_LOG_MAX: o->log_max = arg; break;
-        case OPT_NO_START: o->no_start = true; break;
-        case OPT_JSON: o->json = true; break;
-        case 'q': o->quiet = true; break;
-        case 'e': o->env[o->n_env++] = arg; break;
-        case OPT_WATCH: o->watch[o->n_watch++] = arg; break;
-        default: break;
-        }
-}
-
-static int parse_create_args(int argc, char **argv, struct create_options *o, char ***ret_cmd)
-{
-        int dash = 1, c;
-
-        while (dash < argc && strcmp(argv[dash], "--") != 0)
-                dash++;
-        o->env = calloc((size_t)argc, sizeof(*o->env));
-        o->watch = calloc((size_t)argc, sizeof(*o->watch));
-        if (!o->env || !o->watch)
-                return cli_usage_error("create", "out of memory");
-        optind = 0;
-        while ((c = cli_getopt(dash, argv, "+p:w:e:qh", create_longopts, "create")) != -1) {
-                if (c == '?')
-                        return CLI_EXIT_USAGE;
-                if (c == 'h') {
-                        create_usage();
-                        return -1;
-                }
-                take_option(c, optarg, o);
-        }
-        if (dash >= argc)
-                return cli_usage_error("create", "missing '--' before the command");
-        if (optind < dash)
-                return cli_usage_error("create",
-                                       "unexpected argument '%s': put the command after '--'",
-                                       argv[optind]);
-        if (dash + 1 >= argc)
-                return cli_usage_error("create", "missing command after '--'");
-        *ret_cmd = argv + dash + 1;
-        return CLI_EXIT_OK;
-}
-
-static int replace_string(char **field, const char *value)
-{
-        char *copy = strdup(value);
-
-        if (!copy)
-                return -ENOMEM;
-        free(*field);
-        *field = copy;
-        return 0;
-}
-
-static int apply_limits(const struct create_options *o, struct sbx_spec *spec, sbx_error **err)
-{
-        struct sbx_limits *l = &spec->limits;
-        int r = 0;
-
-        if (o->memory && (r = sbx_parse_size(o->memory, &l->memory, err)) < 0)
-                return sbx_error_prefix(err, r, "--memory");
-        if (o->pids && (r = sbx_parse_count(o->pids, 1, UINT32_MAX, &l->pids, err)) < 0)
-                return sbx_error_prefix(err, r, "--pids");
-        if (o->cpu && (r = sbx_parse_cpu(o->cpu, &l->cpu, err)) < 0)
-                return sbx_error_prefix(err, r, "--cpu");
-        if (o->timeout && (r = sbx_parse_duration(o->timeout, &l->timeout_ms, err)) < 0)
-                return sbx_error_prefix(err, r, "--timeout");
-        return r;
-}
-
-static int apply_network(const char *mode, struct sbx_spec *spec, sbx_error **err)
-{
-        enum sbx_network_mode m;
-
-        if (sbx_network_mode_from_string(mode, &m) < 0 ||
-            (m != SBX_NETWORK_NONE && m != SBX_NETWORK_HOST))
-                return sbx_error_set(err, EINVAL, "--network: '%s' is not one of none, host",
-                                     mode);
-        spec->network = m;
-        if (m == SBX_NETWORK_NONE)
-                spec->isolation.namespaces |= SBX_NS_NET;
-        else
-                spec->isolation.namespaces &= ~(unsigned)SBX_NS_NET;
-        return 0;
-}
-
-static int apply_rootfs(const char *rootfs, struct sbx_spec *spec, sbx_error **err)
-{
-        char *abs = realpath(rootfs, NULL);
-
-        if (!abs)
-                return sbx_error_errno(err, errno, "--rootfs %s", rootfs);
-        free(spec->filesystem.rootfs);
-        spec->filesystem.rootfs = abs;
-        return 0;
-}
-
-static int apply_overrides(const struct create_options *o, struct sbx_spec *spec, sbx_error **err)
-{
-        int r = apply_limits(o, spec, err);
-
-        if (r >= 0 && o->network)
-                r = apply_network(o->network, spec, err);
-        for (size_t i = 0; r >= 0 && i < o->n_env; i++)
-                if ((r = sbx_env_set(&spec->env, o->env[i], err)) < 0)
-                        sbx_error_prefix(err, r, "--env");
-        if (r >= 0 && o->hostname && replace_string(&spec->isolation.hostname, o->hostname) < 0)
-                r = sbx_error_errno(err, ENOMEM, "--hostname");
-        if (r >= 0 && o->rootfs)
-                r = apply_rootfs(o->rootfs, spec, err);
-        return r;
-}
-
-static int resolve_workspace(const char *dir, char **ret, sbx_error **err)
-{
-        struct stat st;
-        char *abs = realpath(dir, NULL);
-
-        if (!abs)
-                return sbx_error_errno(err, errno, "--workspace %s", dir);
-        if (stat(abs, &st) < 0 || !S_ISDIR(st.st_mode)) {
-                free(abs);
-                return sbx_error_set(err, ENOTDIR, "--workspace %s: not a directory", dir);
-        }
-        *ret = abs;
-        return 0;
+               "  sandboxctl create --restart on-failure:3 --timeout none -- ./worker\n");
 }
 
 /* Options that are not spec overrides. */
-static int check_other_options(const struct create_options *o, struct sbx_sandbox *sb,
+static int check_other_options(const struct cli_run_options *o, struct sbx_sandbox *sb,
                                sbx_error **err)
 {
         int r = 0;
@@ -254,11 +53,11 @@ static int check_other_options(const struct create_options *o, struct sbx_sandbo
         return 0;
 }
 
-static int fill_identity(const struct create_options *o, struct sbx_sandbox *sb, sbx_error **err)
+static int fill_identity(const struct cli_run_options *o, struct sbx_sandbox *sb, sbx_error **err)
 {
         struct timespec now;
         char ts[64];
-        const char *parent = getenv(SBX_CGROUP_PARENT_ENV);
+        const char *parent = o->cgroup_parent ? o->cgroup_parent : getenv(SBX_CGROUP_PARENT_ENV);
         const char *term = getenv("TERM");
 
         int r = sbx_sandbox_id_new(sb->id, err);
@@ -319,7 +118,7 @@ static void undo_create(const char *state_dir, const char *id)
         sbx_registry_remove(state_dir, id, NULL);
 }
 
-static int print_created(const struct create_options *o, const char *state_dir,
+static int print_created(const struct cli_run_options *o, const char *state_dir,
                          const struct sbx_sandbox *sb)
 {
         if (o->quiet)
@@ -336,7 +135,7 @@ static int print_created(const struct create_options *o, const char *state_dir,
                                         "status", status));
 }
 
-static int create_sandbox(const struct create_options *o, const struct sbx_spec *spec,
+static int create_sandbox(const struct cli_run_options *o, const struct sbx_spec *spec,
                           char **cmd, struct sbx_sandbox *sb)
 {
         const char *state_dir = cli_state_dir(o->state_dir);
@@ -357,7 +156,7 @@ static int create_sandbox(const struct create_options *o, const struct sbx_spec 
         return print_created(o, state_dir, sb);
 }
 
-static int create_with_options(const struct create_options *o, char **cmd)
+static int create_with_options(const struct cli_run_options *o, char **cmd)
 {
         __attribute__((cleanup(sbx_spec_freep))) struct sbx_spec *spec = NULL;
         __attribute__((cleanup(sbx_sandbox_freep))) struct sbx_sandbox *sb = calloc(1, sizeof(*sb));
@@ -369,11 +168,11 @@ static int create_with_options(const struct create_options *o, char **cmd)
                 return cli_fail(e, "profile");
         /* The profile's lifecycle.restart, unless --restart says otherwise. */
         sb->restart = spec->lifecycle.restart;
-        if (apply_overrides(o, spec, &e) < 0 || sbx_spec_validate(spec, &e) < 0 ||
+        if (cli_run_options_apply(o, spec, &e) < 0 || sbx_spec_validate(spec, &e) < 0 ||
             check_other_options(o, sb, &e) < 0)
                 return cli_usage_error("create", "%s", e ? e->message : "invalid option");
         spec->lifecycle.restart = sb->restart;
-        if (o->workspace && resolve_workspace(o->workspace, &sb->workspace, &e) < 0)
+        if (o->workspace && cli_run_options_workspace(o->workspace, &sb->workspace, &e) < 0)
                 return cli_fail(e, "workspace");
         if (cli_watch_apply(spec, &sb->workspace, o->watch, o->n_watch, &e) < 0)
                 return cli_usage_error("create", "%s", e->message);
@@ -382,15 +181,14 @@ static int create_with_options(const struct create_options *o, char **cmd)
 
 int cli_create(int argc, char **argv)
 {
-        struct create_options o = { 0 };
+        struct cli_run_options o = { 0 };
         char **cmd = NULL;
-        int r = parse_create_args(argc, argv, &o, &cmd);
+        int r = cli_run_options_parse(CLI_RUN_CMD_CREATE, argc, argv, create_usage, &o, &cmd);
 
         if (r == CLI_EXIT_OK)
                 r = create_with_options(&o, cmd);
         else if (r < 0)
                 r = CLI_EXIT_OK; /* --help */
-        free(o.env);
-        free(o.watch);
+        cli_run_options_clear(&o);
         return r;
 }

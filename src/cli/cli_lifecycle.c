@@ -236,7 +236,8 @@ int cli_restart(int argc, char **argv)
         struct id_command c = {
                 .name = "restart", .usage = "[--time N] ID",
                 .summary = "Stop a sandbox (as 'stop' does) and start it again.",
-                .options = "      --time N         grace period of the stop (default 10 s)\n",
+                .options = "      --time N         grace period of the stop (default\n"
+                           "                       lifecycle.stop_timeout, 10s)\n",
         };
         return stop_like(argc, argv, &c, "restart");
 }
@@ -279,7 +280,8 @@ int cli_destroy(int argc, char **argv)
                 .name = "destroy", .usage = "[--time N] [--keep-data] ID",
                 .summary = "Stop a sandbox and remove it: its cgroup, its state and its\n"
                            "writable data (unless --keep-data).",
-                .options = "      --time N         grace period of the stop (default 10 s)\n"
+                .options = "      --time N         grace period of the stop (default\n"
+                           "                       lifecycle.stop_timeout, 10s)\n"
                            "      --keep-data      keep the persistent data directory\n",
         };
         __attribute__((cleanup(sbx_sandbox_freep))) struct sbx_sandbox *sb = NULL;

@@ -18,6 +18,7 @@
 #include "sandboxctl/control.h"
 #include "sandboxctl/events.h"
 #include "sandboxctl/gc.h"
+#include "sandboxctl/state.h"
 #include "sandboxctl/util.h"
 
 SBX_DEFINE_CLEANUP(DIR *, closedir)
@@ -247,8 +248,10 @@ int sbx_gc_flags(const char *state_dir, unsigned flags, struct sbx_gc_entry **re
         }
         /* `run` keeps the default cgroup parent; gc removes it once empty
          * (a sandbox that starts meanwhile makes it again). */
-        if (!(flags & SBX_GC_DRY_RUN))
+        if (!(flags & SBX_GC_DRY_RUN)) {
                 sbx_cgroup_parent_remove_if_empty(NULL, NULL);
+                sbx_registry_names_repair(base, NULL); /* the name index */
+        }
         *ret_entries = v;
         *ret_n = n;
         return 0;

@@ -138,7 +138,7 @@ static void apply_cpu(struct vctx *c, const struct sbx_pnode *n, const char *pat
 static void apply_timeout(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
         uint64_t ms;
-        if (is_word(n, "none")) {
+        if (is_word(n, "none") || is_word(n, "unlimited")) {
                 c->spec->limits.timeout_ms = 0;
                 return;
         }

@@ -1,18 +1,32 @@
-/* registry: list, look up, create and remove the sandboxes of a state dir. */
+/* registry: list, look up, create and remove the sandboxes of a state dir
+ * (the entries; the name index is registry_names.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "registry-internal.h"
 #include "run-internal.h"
 #include "sandboxctl/state.h"
 #include "sandboxctl/util.h"
 
+#ifndef STATX_ATTR_MOUNT_ROOT
+#define STATX_ATTR_MOUNT_ROOT 0x00002000
+#endif
+
 SBX_DEFINE_CLEANUP(DIR *, closedir)
+
+const char *sbx_state_dir_default(void)
+{
+        const char *d = getenv(SBX_STATE_DIR_ENV);
+        return d && *d ? d : SBX_STATE_DIR_DEFAULT;
+}
+
 
 void sbx_sandboxes_free(struct sbx_sandbox **v, size_t n)
 {
@@ -117,20 +131,34 @@ int sbx_registry_list(const char *state_dir, struct sbx_sandbox ***ret, size_t *
         return 0;
 }
 
-static bool is_live(const struct sbx_sandbox *sb)
+static bool entry_exists(const char *state_dir, const char *id)
 {
-        return !sb->broken && !sb->supervisor_dead;
+        sbx_autofree char *dir = sbx_registry_path(state_dir, id, NULL);
+        struct stat st;
+
+        return dir && stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int ambiguous(const char *ref, struct sbx_sandbox **v, size_t n, sbx_error **err)
+static bool is_id_prefix(const char *ref)
+{
+        size_t len = strlen(ref);
+
+        return len > 0 && len < SBX_ID_LEN && strspn(ref, "0123456789abcdef") == len;
+}
+
+static int compare_ids(const void *a, const void *b)
+{
+        return strcmp(a, b);
+}
+
+static int ambiguous(const char *ref, char (*ids)[SBX_ID_LEN + 1], size_t n, sbx_error **err)
 {
         char list[512] = "";
         size_t len = 0;
 
+        qsort(ids, n, sizeof(*ids), compare_ids);
         for (size_t i = 0; i < n; i++) {
-                if (strncmp(v[i]->id, ref, strlen(ref)) != 0)
-                        continue;
-                int w = snprintf(list + len, sizeof(list) - len, "%s%s", len ? ", " : "", v[i]->id);
+                int w = snprintf(list + len, sizeof(list) - len, "%s%s", len ? ", " : "", ids[i]);
                 if (w < 0 || (size_t)w >= sizeof(list) - len)
                         break;
                 len += (size_t)w;
@@ -139,58 +167,67 @@ static int ambiguous(const char *ref, struct sbx_sandbox **v, size_t n, sbx_erro
                              list);
 }
 
-/* Names win over prefixes: a live sandbox named `ref` is `ref`. */
-static int find_ref(const char *ref, struct sbx_sandbox **v, size_t n, char ret_id[], sbx_error **err)
+/* The one sandbox dir whose id starts with ref, from the directory names
+ * alone. -ENOENT (err not set) when none does. */
+static int resolve_prefix(const char *state_dir, const char *ref, char ret_id[],
+                          sbx_error **err)
 {
-        size_t matches = 0, hit = 0, len = strlen(ref);
+        __attribute__((cleanup(closedirp))) DIR *d = opendir(state_dir);
+        sbx_autofree char (*ids)[SBX_ID_LEN + 1] = NULL;
+        size_t n = 0, len = strlen(ref);
+        struct dirent *de;
 
-        for (size_t i = 0; i < n; i++) {
-                if (strcmp(v[i]->id, ref) == 0) {
-                        memcpy(ret_id, v[i]->id, SBX_ID_LEN + 1);
-                        return 0;
-                }
+        if (!d && errno == ENOENT)
+                return -ENOENT;
+        if (!d)
+                return sbx_error_errno(err, errno, "open state dir %s", state_dir);
+        while ((errno = 0, de = readdir(d))) {
+                if (!sbx_sandbox_id_valid(de->d_name) || strncmp(de->d_name, ref, len) != 0)
+                        continue;
+                void *nv = realloc(ids, (n + 1) * sizeof(*ids));
+                if (!nv)
+                        return sbx_error_errno(err, ENOMEM, "resolve '%s'", ref);
+                ids = nv;
+                memcpy(ids[n++], de->d_name, SBX_ID_LEN + 1);
         }
-        for (size_t i = 0; i < n; i++) {
-                if (v[i]->name && strcmp(v[i]->name, ref) == 0 && is_live(v[i])) {
-                        memcpy(ret_id, v[i]->id, SBX_ID_LEN + 1);
-                        return 0;
-                }
-        }
-        for (size_t i = 0; i < n; i++) {
-                if (strncmp(v[i]->id, ref, len) == 0) {
-                        matches++;
-                        hit = i;
-                }
-        }
-        if (matches > 1)
-                return ambiguous(ref, v, n, err);
-        if (matches == 1) {
-                memcpy(ret_id, v[hit]->id, SBX_ID_LEN + 1);
-                return 0;
-        }
-        for (size_t i = 0; i < n; i++) {
-                if (v[i]->name && strcmp(v[i]->name, ref) == 0) {
-                        memcpy(ret_id, v[i]->id, SBX_ID_LEN + 1);
-                        return 0;
-                }
-        }
-        return sbx_error_set(err, ENOENT, "no such sandbox: '%s'", ref);
+        if (errno)
+                return sbx_error_errno(err, errno, "read state dir %s", state_dir);
+        if (n > 1)
+                return ambiguous(ref, ids, n, err);
+        if (n == 0)
+                return -ENOENT;
+        memcpy(ret_id, ids[0], SBX_ID_LEN + 1);
+        return 0;
 }
 
+/* An exact id, then a live sandbox's name, then a unique id prefix, then the
+ * name of a dead one: no state file is read but the named sandbox's. */
 int sbx_registry_resolve(const char *state_dir, const char *ref, char ret_id[SBX_ID_LEN + 1],
                          sbx_error **err)
 {
-        struct sbx_sandbox **v = NULL;
-        size_t n = 0;
+        char named[SBX_ID_LEN + 1];
+        bool live = false;
+        int by_name = -ENOENT, r;
 
         if (!ref || !*ref)
                 return sbx_error_set(err, EINVAL, "empty sandbox id or name");
-        int r = sbx_registry_list(state_dir, &v, &n, err);
-        if (r < 0)
-                return r;
-        r = find_ref(ref, v, n, ret_id, err);
-        sbx_sandboxes_free(v, n);
-        return r;
+        if (sbx_sandbox_id_valid(ref) && entry_exists(state_dir, ref)) {
+                memcpy(ret_id, ref, SBX_ID_LEN + 1);
+                return 0;
+        }
+        if (sbx_sandbox_name_check(ref, NULL) >= 0)
+                by_name = registry_name_lookup(state_dir, ref, named, &live);
+        if (by_name == -ENOMEM)
+                return sbx_error_errno(err, ENOMEM, "resolve '%s'", ref);
+        if (by_name < 0 || !live) {
+                r = is_id_prefix(ref) ? resolve_prefix(state_dir, ref, ret_id, err) : -ENOENT;
+                if (r != -ENOENT)
+                        return r;
+        }
+        if (by_name < 0)
+                return sbx_error_set(err, ENOENT, "no such sandbox: '%s'", ref);
+        memcpy(ret_id, named, SBX_ID_LEN + 1);
+        return 0;
 }
 
 int sbx_sandbox_name_check(const char *name, sbx_error **err)
@@ -216,21 +253,6 @@ int sbx_sandbox_name_check(const char *name, sbx_error **err)
         return 0;
 }
 
-static int name_taken(const char *state_dir, const char *name, sbx_error **err)
-{
-        struct sbx_sandbox **v = NULL;
-        size_t n = 0;
-        int r = sbx_registry_list(state_dir, &v, &n, err);
-
-        for (size_t i = 0; r >= 0 && i < n; i++)
-                if (v[i]->name && strcmp(v[i]->name, name) == 0 && is_live(v[i]))
-                        r = sbx_error_set(err, EEXIST,
-                                          "name '%s' is already used by sandbox %s", name,
-                                          v[i]->id);
-        sbx_sandboxes_free(v, n);
-        return r;
-}
-
 static int mkdir_parents(const char *path, sbx_error **err)
 {
         sbx_autofree char *copy = strdup(path);
@@ -250,9 +272,73 @@ static int mkdir_parents(const char *path, sbx_error **err)
         }
 }
 
-int sbx_registry_create(const char *state_dir, const struct sbx_sandbox *sb, sbx_error **err)
+static bool is_mount_root(int dfd, const char *name)
+{
+        struct statx stx;
+
+        if (statx(dfd, name, AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx) < 0)
+                return false;
+        return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+               (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+static int remove_dir_contents(int fd, const char *name, sbx_error **err)
+{
+        __attribute__((cleanup(closedirp))) DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return sbx_error_errno(err, errno, "open directory %s", name);
+        }
+        struct dirent *de;
+        int r = 0;
+        while ((errno = 0, de = readdir(d))) {
+                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                        continue;
+                int q = sbx_remove_tree_at(dirfd(d), de->d_name, err);
+                if (q < 0 && r == 0)
+                        r = sbx_error_prefix(err, q, "%s", name);
+        }
+        if (errno)
+                return sbx_error_errno(err, errno, "read directory %s", name);
+        return r;
+}
+
+int sbx_remove_tree_at(int parentfd, const char *name, sbx_error **err)
+{
+        if (is_mount_root(parentfd, name))
+                return sbx_error_set(err, EBUSY, "remove %s: is a mount point", name);
+        int fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno != ENOTDIR && errno != ELOOP)
+                        return sbx_error_errno(err, errno, "open %s", name);
+                if (unlinkat(parentfd, name, 0) < 0)
+                        return sbx_error_errno(err, errno, "remove %s", name);
+                return 0;
+        }
+        int r = remove_dir_contents(fd, name, err);
+        if (r < 0)
+                return r;
+        if (unlinkat(parentfd, name, AT_REMOVEDIR) < 0)
+                return sbx_error_errno(err, errno, "remove %s", name);
+        return 0;
+}
+
+int registry_remove_entry(const char *state_dir, const char *id, sbx_error **err)
+{
+        sbx_autoclose int dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (dfd < 0)
+                return sbx_error_errno(err, errno, "open %s", state_dir);
+        return sbx_remove_tree_at(dfd, id, err);
+}
+
+/* A named long-lived sandbox's name is checked and indexed under the
+ * registry lock, so that two creates of one name cannot both win. */
+int registry_add(const char *state_dir, const struct sbx_sandbox *sb, unsigned flags,
+                 sbx_error **err)
 {
         sbx_autofree char *dir = sbx_registry_path(state_dir, sb->id, NULL);
+        bool index = sb->name && !(flags & REGISTRY_RUN);
         int r;
 
         if (!dir)
@@ -260,28 +346,32 @@ int sbx_registry_create(const char *state_dir, const struct sbx_sandbox *sb, sbx
         r = mkdir_parents(state_dir, err);
         if (r < 0)
                 return sbx_error_prefix(err, r, "create state dir");
-        sbx_autoclose int lock = sbx_registry_lock(state_dir, NULL, 10000, err);
-        if (lock < 0)
+        sbx_autoclose int lock = index ? sbx_registry_lock(state_dir, NULL, 10000, err) : -1;
+        if (index && lock < 0)
                 return lock;
-        if (sb->name && (r = name_taken(state_dir, sb->name, err)) < 0)
+        if (index && (r = registry_name_check_free(state_dir, sb->name, err)) < 0)
                 return r;
         /* 0711: other users reach control.sock (which checks who they are),
-         * nothing else. */
-        if (mkdir(dir, 0711) < 0)
+         * nothing else; run's has no socket. */
+        if (mkdir(dir, flags & REGISTRY_RUN ? 0700 : 0711) < 0)
                 return sbx_error_errno(err, errno, "create state dir: mkdir %s", dir);
-        r = sbx_registry_write(state_dir, sb, err);
+        r = registry_write_state(state_dir, sb, !(flags & REGISTRY_RUN), err);
+        if (r >= 0 && index)
+                r = registry_name_link(state_dir, sb->name, sb->id, err);
         if (r < 0)
-                sbx_registry_remove(state_dir, sb->id, NULL);
+                registry_remove_entry(state_dir, sb->id, NULL);
         return r;
+}
+
+int sbx_registry_create(const char *state_dir, const struct sbx_sandbox *sb, sbx_error **err)
+{
+        return registry_add(state_dir, sb, 0, err);
 }
 
 int sbx_registry_remove(const char *state_dir, const char *id, sbx_error **err)
 {
-        sbx_autoclose int dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-        if (dfd < 0)
-                return sbx_error_errno(err, errno, "open %s", state_dir);
         if (!sbx_sandbox_id_valid(id))
                 return sbx_error_set(err, EINVAL, "remove %s/%s: not a sandbox id", state_dir, id);
-        return sbx_remove_tree_at(dfd, id, err);
+        registry_name_drop(state_dir, id);
+        return registry_remove_entry(state_dir, id, err);
 }

@@ -123,10 +123,10 @@ int sbx_state_create(const char *base, const struct sbx_run_config *cfg, const c
 /* Remove the sandbox's state dir; frees st. */
 int sbx_state_remove(struct sbx_state *st, sbx_error **err);
 void sbx_state_free(struct sbx_state *st);
-/* Remove parentfd/name and everything below it without following symlinks
- * or crossing onto another file system. */
+/* registry.c: remove parentfd/name and everything below it without
+ * following symlinks or crossing onto another file system. */
 int sbx_remove_tree_at(int parentfd, const char *name, sbx_error **err);
-/* ISO 8601 UTC with milliseconds: "2024-05-01T12:00:00.123Z". */
+/* state.c: ISO 8601 UTC with milliseconds: "2024-05-01T12:00:00.123Z". */
 void sbx_format_iso8601(const struct timespec *ts, char *buf, size_t len);
 
 #endif

@@ -1,5 +1,7 @@
 /* state: state.json of one sandbox, to and from JSON, atomic writes, locks
- * and liveness. Listing and lookup are in registry.c. */
+ * and liveness (process start times). Listing, lookup, creating and removing
+ * entries are in registry.c, the name index in registry_names.c, run's
+ * throwaway entry in statedir.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -12,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "registry-internal.h"
 #include "run-internal.h"
 #include "sandboxctl/state.h"
 #include "sandboxctl/util.h"
@@ -303,6 +306,44 @@ static int sandbox_from_json(json_t *o, struct sbx_sandbox *sb)
         return json_is_object(c) ? parse_config(c, sb) : 0;
 }
 
+void sbx_format_iso8601(const struct timespec *ts, char *buf, size_t len)
+{
+        struct tm tm;
+        char date[32];
+
+        gmtime_r(&ts->tv_sec, &tm);
+        strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf, len, "%s.%03ldZ", date, ts->tv_nsec / 1000000L);
+}
+
+int sbx_pid_start_time(pid_t pid, uint64_t *ret_ticks, sbx_error **err)
+{
+        char path[64], buf[1024];
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        sbx_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return sbx_error_errno(err, errno == ENOENT ? ESRCH : errno, "open %s", path);
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return sbx_error_errno(err, errno == ENOENT ? ESRCH : errno, "read %s", path);
+        buf[n] = '\0';
+        /* The command name may hold spaces and parentheses: skip to the last ')'. */
+        char *p = strrchr(buf, ')');
+        unsigned long long start;
+        char state;
+        /* After ")": state (field 3) ... starttime (field 22). */
+        if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+                                "%*d %*d %*d %*d %llu", &state, &start) != 2)
+                return sbx_error_set(err, EINVAL, "parse %s: no start time", path);
+        /* Exited, not yet reaped (a killed supervisor waits for its reaper):
+         * gone for every caller, which asks whether it still runs. */
+        if (state == 'Z' || state == 'X')
+                return sbx_error_set(err, ESRCH, "process %d has exited", (int)pid);
+        *ret_ticks = start;
+        return 0;
+}
+
 static bool process_alive(pid_t pid, uint64_t start)
 {
         uint64_t now;
@@ -341,21 +382,67 @@ static int check_liveness(struct sbx_sandbox *sb)
         return sb->reason ? 0 : -ENOMEM;
 }
 
+#define STATE_MAX (4 << 20) /* a state.json is a few KiB */
+
+/* The whole file in one buffer: json_loadfd() would read() byte by byte
+ * (1500 system calls for one state.json, per sandbox listed). */
+static int read_text(int fd, char **ret, size_t *ret_len)
+{
+        sbx_autofree char *buf = NULL;
+        size_t len = 0, cap = 0;
+
+        for (;;) {
+                if (len == cap) {
+                        char *nb = cap < STATE_MAX ? realloc(buf, cap + 4096) : NULL;
+                        if (!nb)
+                                return cap < STATE_MAX ? -ENOMEM : -EFBIG;
+                        buf = nb;
+                        cap += 4096;
+                }
+                ssize_t n = read(fd, buf + len, cap - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        *ret = sbx_steal_ptr(buf);
+        *ret_len = len;
+        return 0;
+}
+
+static int load_state(const char *path, json_t **ret, sbx_error **err)
+{
+        sbx_autoclose int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        sbx_autofree char *text = NULL;
+        json_error_t jerr;
+        size_t len = 0;
+
+        if (fd < 0)
+                return sbx_error_errno(err, errno, "open %s", path);
+        int r = read_text(fd, &text, &len);
+        if (r < 0)
+                return sbx_error_errno(err, -r, "read %s", path);
+        *ret = json_loadb(text, len, 0, &jerr);
+        if (!*ret)
+                return sbx_error_set(err, EBADMSG, "parse %s: line %d: %s", path, jerr.line,
+                                     jerr.text);
+        return 0;
+}
+
 int sbx_registry_read(const char *state_dir, const char *id, struct sbx_sandbox **ret,
                       sbx_error **err)
 {
         sbx_autofree char *path = sbx_registry_path(state_dir, id, "state.json");
-        json_error_t jerr;
+        __attribute__((cleanup(json_decrefp))) json_t *o = NULL;
 
         if (!path)
                 return sbx_error_errno(err, ENOMEM, "read state of %s", id);
-        sbx_autoclose int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return sbx_error_errno(err, errno, "open %s", path);
-        __attribute__((cleanup(json_decrefp))) json_t *o = json_loadfd(fd, 0, &jerr);
-        if (!o)
-                return sbx_error_set(err, EBADMSG, "parse %s: line %d: %s", path, jerr.line,
-                                     jerr.text);
+        int q = load_state(path, &o, err);
+        if (q < 0)
+                return q;
         __attribute__((cleanup(sbx_sandbox_freep))) struct sbx_sandbox *sb = calloc(1, sizeof(*sb));
         if (!sb)
                 return sbx_error_errno(err, ENOMEM, "read %s", path);
@@ -393,7 +480,8 @@ static int fsync_dir(const char *dir)
         return 0;
 }
 
-int sbx_registry_write(const char *state_dir, const struct sbx_sandbox *sb, sbx_error **err)
+int registry_write_state(const char *state_dir, const struct sbx_sandbox *sb, bool durable,
+                         sbx_error **err)
 {
         sbx_autofree char *dir = sbx_registry_path(state_dir, sb->id, NULL);
         sbx_autofree char *final = sbx_registry_path(state_dir, sb->id, "state.json");
@@ -408,7 +496,7 @@ int sbx_registry_write(const char *state_dir, const struct sbx_sandbox *sb, sbx_
         if (fd < 0)
                 return sbx_error_errno(err, errno, "create %s", tmp);
         int r = write_all(fd, text, strlen(text));
-        if (r >= 0 && fsync(fd) < 0)
+        if (r >= 0 && durable && fsync(fd) < 0)
                 r = -errno;
         if (r >= 0 && rename(tmp, final) < 0)
                 r = -errno;
@@ -416,8 +504,13 @@ int sbx_registry_write(const char *state_dir, const struct sbx_sandbox *sb, sbx_
                 unlink(tmp);
                 return sbx_error_errno(err, -r, "write %s", final);
         }
-        r = fsync_dir(dir);
+        r = durable ? fsync_dir(dir) : 0;
         if (r < 0)
                 return sbx_error_errno(err, -r, "fsync %s", dir);
         return 0;
+}
+
+int sbx_registry_write(const char *state_dir, const struct sbx_sandbox *sb, sbx_error **err)
+{
+        return registry_write_state(state_dir, sb, true, err);
 }

@@ -562,3 +562,153 @@ Test(validate, json_output_and_json_log)
         sbx_test_result_free(&r);
         free(files);
 }
+
+/* ---- the docs against --help ---------------------------------------------- */
+
+static char *read_source(const char *rel)
+{
+        FILE *f = fopen(sbx_test_source_path(rel), "r");
+        cr_assert_not_null(f, "open %s", rel);
+        char *text = NULL;
+        size_t cap = 0;
+        ssize_t n = getdelim(&text, &cap, '\0', f);
+        fclose(f);
+        cr_assert(n > 0, "read %s", rel);
+        return text;
+}
+
+/* The "## " section of docs/cli.md whose heading names cmd (as a word). */
+static char *cli_md_section(const char *doc, const char *cmd)
+{
+        for (const char *h = strstr(doc, "\n## "); h; h = strstr(h + 1, "\n## ")) {
+                const char *eol = strchr(h + 1, '\n');
+                for (const char *w = strstr(h, cmd); w && w < eol; w = strstr(w + 1, cmd)) {
+                        char after = w[strlen(cmd)];
+                        if (w[-1] == ' ' && strchr(",:#", w[-2]) && strchr(", \n", after)) {
+                                const char *end = strstr(eol, "\n## ");
+                                return strndup(h, end ? (size_t)(end - h) : strlen(h));
+                        }
+                }
+        }
+        cr_assert_fail("docs/cli.md has no section for '%s'", cmd);
+        return NULL;
+}
+
+/* Whether text holds "--opt" as a whole option word. */
+static bool has_option(const char *text, const char *opt)
+{
+        size_t n = strlen(opt);
+        for (const char *p = strstr(text, opt); p; p = strstr(p + 1, opt))
+                if (!strchr("abcdefghijklmnopqrstuvwxyz-", p[n]) && (p == text || p[-1] != '-'))
+                        return true;
+        return false;
+}
+
+/* Call fn on each long option of the option lines of a --help text. */
+static void each_help_option(const char *help, void (*fn)(const char *opt, void *data),
+                             void *data)
+{
+        for (const char *line = help; line && *line;) {
+                const char *eol = strchr(line, '\n');
+                size_t len = eol ? (size_t)(eol - line) : strlen(line);
+                const char *o = strstr(line, "--");
+                if (len > 4 && line[0] == ' ' && line[1] == ' ' && o && o < line + 8) {
+                        char opt[64];
+                        size_t k = strspn(o + 2, "abcdefghijklmnopqrstuvwxyz-");
+                        snprintf(opt, sizeof(opt), "--%.*s", (int)k, o + 2);
+                        if (k > 0)
+                                fn(opt, data);
+                }
+                line = eol ? eol + 1 : NULL;
+        }
+}
+
+struct doc_check {
+        const char *cmd, *section, *man;
+};
+
+static void check_documented(const char *opt, void *data)
+{
+        const struct doc_check *c = data;
+        char man_word[80];
+
+        if (strcmp(opt, "--help") == 0)
+                return;
+        cr_expect(has_option(c->section, opt), "docs/cli.md: '%s %s' is not documented", c->cmd,
+                  opt);
+        snprintf(man_word, sizeof(man_word), "*%s*", opt);
+        cr_expect(strstr(c->man, man_word), "sandboxctl.1: '%s %s' is not documented", c->cmd,
+                  opt);
+}
+
+static const char *const sandbox_commands[] = {
+        "run", "create", "start", "stop", "restart", "kill", "destroy", "list",
+        "info", "stats", "ps", "exec", "logs", "events", "gc",
+};
+
+Test(docs, every_option_in_help_is_documented)
+{
+        char *doc = read_source("docs/cli.md"), *man = read_source("docs/sandboxctl.1.scd");
+
+        for (size_t i = 0; i < sizeof(sandbox_commands) / sizeof(*sandbox_commands); i++) {
+                struct run_result r = RUN(sandbox_commands[i], "--help");
+                cr_assert_eq(r.exit_code, 0, "%s --help: %s", sandbox_commands[i], r.err);
+                struct doc_check c = { sandbox_commands[i],
+                                       cli_md_section(doc, sandbox_commands[i]), man };
+                if (strcmp(c.cmd, "create") == 0) { /* the run options are in run's */
+                        char *run = cli_md_section(doc, "run"), *both = NULL;
+                        cr_assert(asprintf(&both, "%s%s", c.section, run) > 0);
+                        free((char *)c.section);
+                        free(run);
+                        c.section = both;
+                }
+                each_help_option(r.out, check_documented, &c);
+                free((char *)c.section);
+                sbx_test_result_free(&r);
+        }
+        free(doc);
+        free(man);
+}
+
+struct help_union {
+        char *text;
+};
+
+static void append_option(const char *opt, void *data)
+{
+        struct help_union *u = data;
+        size_t len = u->text ? strlen(u->text) : 0;
+        u->text = realloc(u->text, len + strlen(opt) + 2);
+        cr_assert_not_null(u->text);
+        sprintf(u->text + len, "%s ", opt);
+}
+
+/* Nothing stale: every option docs/cli.md names in the sections of these
+ * commands is an option of one of them (or a global one). */
+Test(docs, no_stale_option_in_cli_md)
+{
+        char *doc = read_source("docs/cli.md");
+        struct help_union u = { strdup("--help --log-format --log-level ") };
+        const size_t n = sizeof(sandbox_commands) / sizeof(*sandbox_commands);
+
+        for (size_t i = 0; i < n; i++) {
+                struct run_result r = RUN(sandbox_commands[i], "--help");
+                each_help_option(r.out, append_option, &u);
+                sbx_test_result_free(&r);
+        }
+        for (size_t i = 0; i < n; i++) {
+                char *s = cli_md_section(doc, sandbox_commands[i]);
+                for (const char *p = strstr(s, "--"); p; p = strstr(p + 2, "--")) {
+                        size_t k = strspn(p + 2, "abcdefghijklmnopqrstuvwxyz-");
+                        char opt[64];
+                        if (k == 0 || p[-1] == '-' || p[2] < 'a' || p[2] > 'z')
+                                continue;
+                        snprintf(opt, sizeof(opt), "--%.*s", (int)k, p + 2);
+                        cr_expect(has_option(u.text, opt), "docs/cli.md names '%s', which no "
+                                  "command of its section takes", opt);
+                }
+                free(s);
+        }
+        free(u.text);
+        free(doc);
+}

@@ -540,4 +540,59 @@ Test(lifecycle, profile_lifecycle_keys)
         free(id);
 }
 
+/* "none" and "unlimited" mean no limit on the command line, as in profiles. */
+static json_t *created_limits(const char *opt, const char *value, const char *profile)
+{
+        struct run_result r;
+        char *id = lc_create("exit 0", "--no-start", "--profile", profile, opt, value, NULL);
+        json_t *info = lc_info(id);
+        json_t *limits = json_incref(json_object_get(info, "limits"));
+
+        json_decref(info);
+        cr_assert_eq(lc_sbx(&r, "destroy", id, NULL), 0, "%s", r.err);
+        sbx_test_result_free(&r);
+        free(id);
+        cr_assert_not_null(limits);
+        return limits;
+}
+
+Test(lifecycle, no_limit_words)
+{
+        static const char *const words[] = { "none", "unlimited" };
+        static const char *const opts[] = { "--timeout", "--memory", "--pids", "--cpu" };
+        static const char *const keys[] = { "timeout_ms", "memory", "pids", "cpu" };
+        char prof[512];
+        struct run_result r;
+
+        for (size_t w = 0; w < 2; w++) {
+                snprintf(prof, sizeof(prof), "%s/nolimit.yaml", lc_state_dir());
+                FILE *f = fopen(prof, "w");
+                cr_assert_not_null(f);
+                fprintf(f, "extends: medium\nlimits:\n  timeout: %s\n", words[w]);
+                fclose(f);
+                json_t *l = created_limits("--timeout", "10s", prof);
+                cr_assert_eq(json_integer_value(json_object_get(l, "timeout_ms")), 10000);
+                json_decref(l);
+                l = created_limits("--name", "from-profile", prof);
+                cr_assert_eq(json_integer_value(json_object_get(l, "timeout_ms")), 0,
+                             "profile timeout: %s", words[w]);
+                json_decref(l);
+                for (size_t i = 0; i < 4; i++) {
+                        l = created_limits(opts[i], words[w], "medium");
+                        cr_assert_eq(json_integer_value(json_object_get(l, keys[i])), 0,
+                                     "%s %s", opts[i], words[w]);
+                        json_decref(l);
+                }
+                cr_assert_eq(lc_sbx(&r, "run", "--timeout", words[w], "--", "true", NULL), 0);
+                cr_assert_eq(r.exit_code, 0, "run --timeout %s: %s", words[w], r.err);
+                sbx_test_result_free(&r);
+        }
+        cr_assert_eq(lc_sbx(&r, "run", "--timeout", "never", "--", "true", NULL), 2);
+        cr_assert(strstr(r.err, "--timeout: "), "%s", r.err);
+        sbx_test_result_free(&r);
+        cr_assert_eq(lc_sbx(&r, "create", "--timeout", "never", "--", "true", NULL), 2);
+        sbx_test_result_free(&r);
+        cr_assert_eq(lc_sandbox_dirs(), 0);
+}
+
 SBX_TEST_MAIN(SBX_NEED_ROOT)

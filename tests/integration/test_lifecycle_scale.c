@@ -1,7 +1,9 @@
 /* Integration tests: long-lived sandboxes at scale and under races: 100
- * concurrent creates leave nothing behind once destroyed; two concurrent
- * starts make one init; stats (--json, --watch --count) and ps --json tell
- * the truth about the sandbox's cgroup. */
+ * concurrent named creates leave nothing behind once destroyed; ten creates
+ * of one name make one sandbox; two concurrent starts make one init; stats
+ * (--json, --watch --count) and ps --json tell the truth about the
+ * sandbox's cgroup. On cgroup v1, hybrid and v2. SBX_TEST_SANDBOXES makes
+ * fewer than 100 sandboxes (the VM lane sets it: emulation is slow). */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
@@ -27,6 +29,15 @@ TestSuite(scale, .init = lc_setup, .fini = lc_teardown, .timeout = 120);
 
 #define N_SANDBOXES 100
 #define BATCH 20
+
+/* How many sandboxes the scale test makes: 100, or $SBX_TEST_SANDBOXES (1 to 100). */
+static int n_sandboxes(void)
+{
+        const char *v = getenv("SBX_TEST_SANDBOXES");
+        int n = v ? atoi(v) : 0;
+
+        return n > 0 && n <= N_SANDBOXES ? n : N_SANDBOXES;
+}
 
 static double now_s(void)
 {
@@ -186,13 +197,26 @@ static int cgroup_dirs_of(char **ids, size_t n, const char *root)
         return walk_found;
 }
 
-/* The sandboxes' parent in the caller's memory cgroup (v1: where memory is
- * delegated to us), e.g. /sys/fs/cgroup/memory/process_api/X/sandboxctl-lc-N. */
-static void memory_parent_path(char *buf, size_t len)
+/* The directory of the sandboxes' memory cgroups: on v2 the parent of the
+ * cgroup `info` names for sandbox `id` (an absolute directory there), e.g.
+ * /sys/fs/cgroup/sandboxctl-lc-N; on v1 the parent in the caller's memory
+ * cgroup (where memory is delegated to us), e.g.
+ * /sys/fs/cgroup/memory/process_api/X/sandboxctl-lc-N. */
+static void memory_parent_path(const char *id, char *buf, size_t len)
 {
-        FILE *f = fopen("/proc/self/cgroup", "re");
+        json_t *info = lc_info(id);
+        const char *cg = json_string_value(json_object_get(info, "cgroup"));
         char line[1024], own[1024] = "/";
 
+        cr_assert_not_null(cg, "%s has no cgroup", id);
+        if (strncmp(cg, "/sys/fs/cgroup/", strlen("/sys/fs/cgroup/")) == 0) {
+                snprintf(buf, len, "%s", cg);
+                *strrchr(buf, '/') = '\0';
+                json_decref(info);
+                return;
+        }
+        json_decref(info);
+        FILE *f = fopen("/proc/self/cgroup", "re");
         cr_assert_not_null(f);
         while (fgets(line, sizeof(line), f)) {
                 char *c = strchr(line, ':');
@@ -235,21 +259,26 @@ static char *first_missing_line(const char *a, const char *b)
         return strdup("");
 }
 
-/* Run `sandboxctl VERB [ARGS] ID` for each of ids (or `create` when ids[i] is
- * NULL, storing the printed id), BATCH at a time; each must succeed. */
-static void run_batched(char **ids, const char *verb, double deadline)
+/* Run `sandboxctl VERB [ARGS] ID` for each of the n ids (or `create --name
+ * scale-I` when verb is create, storing the printed id), BATCH at a time;
+ * each must succeed. */
+static void run_batched(char **ids, int n, const char *verb, double deadline)
 {
-        for (int b = 0; b < N_SANDBOXES; b += BATCH) {
+        for (int b = 0; b < n; b += BATCH) {
                 struct job jobs[BATCH];
-                for (int i = 0; i < BATCH; i++) {
+                int batch = n - b < BATCH ? n - b : BATCH;
+                for (int i = 0; i < batch; i++) {
+                        char name[32];
+                        snprintf(name, sizeof(name), "scale-%d", b + i);
                         char *create[] = { (char *)sbx_test_binary(), (char *)"create",
-                                           (char *)"--timeout", (char *)"0s", (char *)"--",
-                                           (char *)"sleep", sleep_arg, NULL };
+                                           (char *)"--name", name, (char *)"--timeout",
+                                           (char *)"none", (char *)"--", (char *)"sleep",
+                                           sleep_arg, NULL };
                         char *other[] = { (char *)sbx_test_binary(), (char *)verb,
                                           (char *)"--time", (char *)"0", ids[b + i], NULL };
                         job_start(&jobs[i], strcmp(verb, "create") == 0 ? create : other);
                 }
-                for (int i = 0; i < BATCH; i++) {
+                for (int i = 0; i < batch; i++) {
                         char *out, *err;
                         int c = job_finish(&jobs[i], deadline, &out, &err);
                         cr_assert_eq(c, 0, "%s #%d: exit %d: %s", verb, b + i, c, err);
@@ -278,14 +307,14 @@ static bool has_id(char **ids, const char *id)
         return false;
 }
 
-static void assert_all_listed_running(char **ids)
+static void assert_all_listed_running(char **ids, int n)
 {
         struct run_result r;
 
         cr_assert_eq(lc_sbx(&r, "list", "--json", NULL), 0, "%s", r.err);
         json_t *arr = json_loads(r.out, 0, NULL);
         cr_assert(json_is_array(arr), "%s", r.out);
-        cr_assert_eq(json_array_size(arr), N_SANDBOXES);
+        cr_assert_eq(json_array_size(arr), (size_t)n);
         size_t i;
         json_t *e;
         json_array_foreach(arr, i, e) {
@@ -300,8 +329,19 @@ static void assert_all_listed_running(char **ids)
         sbx_test_result_free(&r);
 }
 
+/* `info --json NAME` names sandbox `id`. */
+static void assert_name_is(const char *name, const char *id)
+{
+        json_t *info = lc_info(name);
+
+        cr_assert_not_null(info, "info %s", name);
+        cr_assert_str_eq(json_string_value(json_object_get(info, "id")), id, "%s", name);
+        json_decref(info);
+}
+
 Test(scale, hundred_concurrent_creates_leave_nothing)
 {
+        const int n = n_sandboxes();
         double deadline = now_s() + 100;
         char *ids[N_SANDBOXES] = { 0 };
         char *mounts_before = rt_read_file("/proc/self/mountinfo"), *mounts_after;
@@ -309,35 +349,39 @@ Test(scale, hundred_concurrent_creates_leave_nothing)
         struct run_result r;
 
         set_sleep_arg();
-        memory_parent_path(mem_parent, sizeof(mem_parent));
         double t0 = now_s();
-        run_batched(ids, "create", deadline);
-        cr_log_info("%d creates: %.2f s", N_SANDBOXES, now_s() - t0);
-        for (int i = 0; i < N_SANDBOXES; i++)
-                for (int j = i + 1; j < N_SANDBOXES; j++)
+        run_batched(ids, n, "create", deadline);
+        cr_log_info("%d creates: %.2f s", n, now_s() - t0);
+        for (int i = 0; i < n; i++)
+                for (int j = i + 1; j < n; j++)
                         cr_assert_str_neq(ids[i], ids[j], "#%d and #%d", i, j);
-        assert_all_listed_running(ids);
+        assert_all_listed_running(ids, n);
+        assert_name_is("scale-0", ids[0]);
+        assert_name_is("scale-1", ids[n > 1 ? 1 : 0]);
         /* Each: a supervisor, its init and the sleep. */
-        cr_assert_eq(our_processes(), 3 * N_SANDBOXES);
-        cr_assert_geq(cgroup_dirs_of(ids, N_SANDBOXES, NULL), N_SANDBOXES);
-        cr_assert_eq(cgroup_dirs_of(ids, N_SANDBOXES, mem_parent), N_SANDBOXES,
+        cr_assert_eq(our_processes(), 3 * n);
+        memory_parent_path(ids[0], mem_parent, sizeof(mem_parent));
+        cr_assert_geq(cgroup_dirs_of(ids, (size_t)n, NULL), n);
+        cr_assert_eq(cgroup_dirs_of(ids, (size_t)n, mem_parent), n,
                      "one memory cgroup each under %s", mem_parent);
 
         t0 = now_s();
-        run_batched(ids, "destroy", deadline);
-        cr_log_info("%d destroys: %.2f s", N_SANDBOXES, now_s() - t0);
+        run_batched(ids, n, "destroy", deadline);
+        cr_log_info("%d destroys: %.2f s", n, now_s() - t0);
         cr_assert_eq(lc_sandbox_dirs(), 0);
         cr_assert_eq(lc_sbx(&r, "list", "--json", NULL), 0, "%s", r.err);
         cr_assert_str_eq(r.out, "[]\n");
         sbx_test_result_free(&r);
         cr_assert(wait_no_processes(10), "%d processes are left", our_processes());
-        cr_assert_eq(cgroup_dirs_of(ids, N_SANDBOXES, NULL), 0, "left: %s", walk_first);
-        cr_assert_eq(cgroup_dirs_of(ids, N_SANDBOXES, mem_parent), 0, "left: %s", walk_first);
+        cr_assert_eq(cgroup_dirs_of(ids, (size_t)n, NULL), 0, "left: %s", walk_first);
+        cr_assert_eq(cgroup_dirs_of(ids, (size_t)n, mem_parent), 0, "left: %s", walk_first);
+        cr_assert_eq(lc_sbx(&r, "info", "scale-0", NULL), 3, "the name went with it");
+        sbx_test_result_free(&r);
         bool same = wait_mountinfo(mounts_before, 5, &mounts_after);
         char *gone = first_missing_line(mounts_before, mounts_after);
         char *added = first_missing_line(mounts_after, mounts_before);
         cr_assert(same, "mounts changed: gone '%s', added '%s'", gone, added);
-        for (int i = 0; i < N_SANDBOXES; i++) {
+        for (int i = 0; i < n; i++) {
                 cr_assert_eq(lc_count_events(ids[i], "created"), 1, "%s", ids[i]);
                 cr_assert_eq(lc_count_events(ids[i], "destroyed"), 1, "%s", ids[i]);
                 free(ids[i]);
@@ -346,6 +390,52 @@ Test(scale, hundred_concurrent_creates_leave_nothing)
         free(added);
         free(mounts_before);
         free(mounts_after);
+}
+
+/* Ten creates of one name at once: one wins, nine exit 5 naming it; the
+ * name resolves to the winner; once it is destroyed the name is free. */
+Test(scale, ten_creates_of_one_name_make_one_sandbox)
+{
+        enum { RACERS = 10 };
+        struct job jobs[RACERS];
+        char *won = NULL, want[128];
+        int wins = 0;
+        struct run_result r;
+
+        set_sleep_arg();
+        char *argv[] = { (char *)sbx_test_binary(), (char *)"create", (char *)"--name",
+                         (char *)"race", (char *)"--timeout", (char *)"none", (char *)"--",
+                         (char *)"sleep", sleep_arg, NULL };
+        for (int i = 0; i < RACERS; i++)
+                job_start(&jobs[i], argv);
+        char *errs[RACERS];
+        for (int i = 0; i < RACERS; i++) {
+                char *out;
+                int c = job_finish(&jobs[i], now_s() + 60 * sbx_test_time_scale(), &out,
+                                   &errs[i]);
+                cr_assert(c == 0 || c == 5, "create #%d: exit %d: %s", i, c, errs[i]);
+                if (c == 0) {
+                        wins++;
+                        won = strndup(out, SBX_ID_LEN);
+                }
+                free(out);
+        }
+        cr_assert_eq(wins, 1, "%d creates of one name won", wins);
+        snprintf(want, sizeof(want), "name 'race' is already used by sandbox %s\n", won);
+        for (int i = 0; i < RACERS; i++) {
+                cr_assert(!*errs[i] || strstr(errs[i], want), "%s", errs[i]);
+                free(errs[i]);
+        }
+        cr_assert_eq(lc_sandbox_dirs(), 1);
+        assert_name_is("race", won);
+        cr_assert_eq(lc_sbx(&r, "destroy", "--time", "0", "race", NULL), 0, "%s", r.err);
+        sbx_test_result_free(&r);
+        char *id = lc_create("exit 0", "--name", "race", "--no-start", NULL);
+        assert_name_is("race", id);
+        cr_assert_eq(lc_sbx(&r, "destroy", id, NULL), 0, "%s", r.err);
+        sbx_test_result_free(&r);
+        free(id);
+        free(won);
 }
 
 /* The cgroup.procs of the sandbox's cgroup `cg` (as in info's "cgroup"), in

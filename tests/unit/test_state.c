@@ -89,10 +89,10 @@ Test(state, write_read_round_trip)
         cr_assert_eq(access(path, F_OK), -1);
 }
 
-Test(state, dead_supervisor_is_error)
+/* Create sandbox id whose supervisor is gone (a reaped child). */
+static void create_dead(const char *id, const char *name)
 {
-        __attribute__((cleanup(sbx_sandbox_freep))) struct sbx_sandbox *sb = new_sandbox("00000000000000aa", NULL);
-        __attribute__((cleanup(sbx_sandbox_freep))) struct sbx_sandbox *back = NULL;
+        __attribute__((cleanup(sbx_sandbox_freep))) struct sbx_sandbox *sb = new_sandbox(id, name);
         pid_t child = fork();
 
         if (child == 0)
@@ -100,7 +100,14 @@ Test(state, dead_supervisor_is_error)
         waitpid(child, NULL, 0);
         sb->supervisor_pid = child; /* reaped: gone */
         cr_assert_eq(sbx_registry_create(dir, sb, NULL), 0);
-        cr_assert_eq(sbx_registry_read(dir, sb->id, &back, NULL), 0);
+}
+
+Test(state, dead_supervisor_is_error)
+{
+        __attribute__((cleanup(sbx_sandbox_freep))) struct sbx_sandbox *back = NULL;
+
+        create_dead("00000000000000aa", NULL);
+        cr_assert_eq(sbx_registry_read(dir, "00000000000000aa", &back, NULL), 0);
         cr_assert_eq(back->status, SBX_STATUS_ERROR);
         cr_assert_str_eq(back->reason, "supervisor died");
         cr_assert(back->supervisor_dead);
@@ -150,6 +157,85 @@ Test(state, name_unique_among_live)
         char path[256];
         snprintf(path, sizeof(path), "%s/1110000000000000", dir);
         cr_assert_eq(access(path, F_OK), -1, "nothing was created");
+}
+
+/* A state file that is not JSON: reading it fails. */
+static void spoil_state(const char *id)
+{
+        char path[256];
+
+        snprintf(path, sizeof(path), "%s/%s/state.json", dir, id);
+        FILE *f = fopen(path, "w");
+        cr_assert_not_null(f);
+        fputs("{\"id\": ", f);
+        fclose(f);
+}
+
+/* Ids, prefixes and names resolve without reading the other state files. */
+Test(state, resolve_reads_no_other_state)
+{
+        char id[SBX_ID_LEN + 1], link[64], path[256];
+
+        create("abc0000000000001", "one");
+        create("abc0000000000002", NULL);
+        create("def0000000000003", "two");
+        snprintf(path, sizeof(path), "%s/names/one", dir);
+        ssize_t n = readlink(path, link, sizeof(link) - 1);
+        cr_assert_eq(n, 19);
+        link[n] = '\0';
+        cr_assert_str_eq(link, "../abc0000000000001");
+        spoil_state("abc0000000000002");
+        spoil_state("def0000000000003");
+        cr_assert_eq(sbx_registry_resolve(dir, "one", id, NULL), 0);
+        cr_assert_str_eq(id, "abc0000000000001");
+        cr_assert_eq(sbx_registry_resolve(dir, "de", id, NULL), 0);
+        cr_assert_str_eq(id, "def0000000000003");
+        cr_assert_eq(sbx_registry_resolve(dir, "abc0000000000002", id, NULL), 0);
+        cr_assert_eq(sbx_registry_resolve(dir, "abc", id, NULL), -ENOTUNIQ);
+        cr_assert_eq(sbx_registry_remove(dir, "abc0000000000001", NULL), 0);
+        cr_assert_eq(access(path, F_OK), -1, "the name's link goes with the sandbox");
+        cr_assert_eq(sbx_registry_resolve(dir, "one", id, NULL), -ENOENT);
+}
+
+/* A dead sandbox's name is taken over; the dead one stays reachable by id. */
+Test(state, dead_name_is_taken_over)
+{
+        char id[SBX_ID_LEN + 1];
+
+        create_dead("aaa0000000000001", "web");
+        cr_assert_eq(sbx_registry_resolve(dir, "web", id, NULL), 0, "a dead one by name");
+        cr_assert_str_eq(id, "aaa0000000000001");
+        create("bbb0000000000002", "web");
+        cr_assert_eq(sbx_registry_resolve(dir, "web", id, NULL), 0);
+        cr_assert_str_eq(id, "bbb0000000000002");
+        cr_assert_eq(sbx_registry_resolve(dir, "aaa", id, NULL), 0);
+        cr_assert_str_eq(id, "aaa0000000000001");
+        /* Removing the dead one leaves the live one's link alone. */
+        cr_assert_eq(sbx_registry_remove(dir, "aaa0000000000001", NULL), 0);
+        cr_assert_eq(sbx_registry_resolve(dir, "web", id, NULL), 0);
+        cr_assert_str_eq(id, "bbb0000000000002");
+}
+
+Test(state, names_repair)
+{
+        char id[SBX_ID_LEN + 1], path[256];
+
+        create("ccc0000000000001", "kept");
+        create("ddd0000000000002", "gone");
+        snprintf(path, sizeof(path), "%s/names/kept", dir);
+        cr_assert_eq(unlink(path), 0);
+        snprintf(path, sizeof(path), "%s/names/stray", dir);
+        cr_assert_eq(symlink("../eee0000000000003", path), 0);
+        snprintf(path, sizeof(path), "rm -rf '%s/ddd0000000000002'", dir);
+        cr_assert_eq(system(path), 0);
+        cr_assert_eq(sbx_registry_resolve(dir, "kept", id, NULL), -ENOENT);
+        cr_assert_eq(sbx_registry_names_repair(dir, NULL), 0);
+        cr_assert_eq(sbx_registry_resolve(dir, "kept", id, NULL), 0);
+        cr_assert_str_eq(id, "ccc0000000000001");
+        snprintf(path, sizeof(path), "%s/names/stray", dir);
+        cr_assert_eq(access(path, F_OK), -1);
+        snprintf(path, sizeof(path), "%s/names/gone", dir);
+        cr_assert_eq(faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW), -1);
 }
 
 Test(state, name_check)
