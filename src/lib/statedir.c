@@ -1,6 +1,9 @@
 /* statedir: the per-sandbox directory <state-dir>/<id>/ with state.json
- * (written once, atomically: temp file + rename) and the empty scratch/
- * directory on which the sandbox's root is assembled. */
+ * (written once, atomically: temp file + rename). The same directory is the
+ * scratch point on which the sandbox's root is assembled: the child mounts a
+ * tmpfs over it in its own mount namespace only. No scratch/ subdirectory:
+ * on ext4 with online discard each directory removed costs a synchronous
+ * discard (1-3 ms at the end of every run). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -149,7 +152,7 @@ static int state_paths(const char *base, const char *id, struct sbx_state **ret,
         if (st) {
                 st->base = strdup(base);
                 st->dir = path_join(base, id, NULL);
-                st->scratch = path_join(base, id, "scratch");
+                st->scratch = path_join(base, id, NULL);
         }
         if (!st || !st->base || !st->dir || !st->scratch) {
                 sbx_state_free(st);
@@ -182,8 +185,6 @@ int sbx_state_create(const char *base, const struct sbx_run_config *cfg, const c
                 r = state ? write_state_json(st->dir, state, err)
                           : sbx_error_set(err, ENOMEM, "build state.json");
         }
-        if (r >= 0 && mkdir(st->scratch, 0700) < 0)
-                r = sbx_error_errno(err, errno, "mkdir %s", st->scratch);
         if (r < 0) {
                 sbx_autofree char *name = strdup(id);
                 sbx_autoclose int dfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
