@@ -2,7 +2,6 @@
  * (swrk mode: libcriu runs the criu binary as its service), and the
  * feasibility probe (`criu check`: libcriu's criu_check() always fails in
  * CRIU 3.17.1). */
-#include <criu/criu.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -19,6 +18,7 @@
 
 #include "sandboxctl/snapshot.h"
 #include "sandboxctl/util.h"
+#include "src/lib/lazy_criu.h"
 
 #define CRIU_TIMEOUT_MS 60000
 #define CRIU_LOG_LEVEL 4
@@ -243,6 +243,9 @@ static int setup_opts(const char *images_dir, const char *log, criu_opts **ret, 
 {
         sbx_autofree char *bin = NULL;
         int r = find_criu(&bin, err);
+        if (r < 0)
+                return r;
+        r = sbx_lazy_criu_load(err);
         if (r < 0)
                 return r;
         criu_opts *o = NULL;

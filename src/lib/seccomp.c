@@ -8,6 +8,7 @@
  * the precedence plain: built-in list < allow < deny. See docs/security.md. */
 #include <errno.h>
 #include <linux/filter.h>
+#include <malloc.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -618,7 +619,13 @@ int sbx_seccomp_prepare(const struct sbx_spec *spec, struct sbx_seccomp_prog *re
         r = seccomp_export_bpf(ctx, fd);
         if (r < 0)
                 return sbx_error_errno(err, -r, "seccomp: export filter as BPF");
-        return read_program(fd, ret, err);
+        r = read_program(fd, ret, err);
+        /* libseccomp's rule database is the largest allocation of a
+         * sandbox's life: give its pages back to the kernel rather than keep
+         * them dirty in every sleeping `run` process. */
+        seccomp_release(sbx_steal_ptr(ctx));
+        malloc_trim(0);
+        return r;
 }
 
 int sbx_seccomp_load_prog(const struct sbx_seccomp_prog *prog, sbx_error **err)

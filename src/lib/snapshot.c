@@ -20,6 +20,7 @@
 #include "sandboxctl/snapshot.h"
 #include "sandboxctl/util.h"
 #include "snapshot_internal.h"
+#include "src/lib/lazy_crypto.h"
 
 #define MANIFEST "manifest.json"
 #define MANIFEST_FORMAT 1
@@ -401,6 +402,9 @@ static int entries_from_manifest(const json_t *j, struct snap_entries *out, sbx_
 static int entries_checksum(const struct snap_entries *e, char ret[SNAP_SHA256_HEX],
                             sbx_error **err)
 {
+        int r = sbx_lazy_crypto_load(err);
+        if (r < 0)
+                return r;
         char *buf = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&buf, &len);

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 
 #include "sandboxctl/util.h"
 #include "snapshot_internal.h"
+#include "src/lib/lazy_crypto.h"
 
 SBX_DEFINE_CLEANUP(DIR *, closedir)
 SBX_DEFINE_CLEANUP(EVP_MD_CTX *, EVP_MD_CTX_free)
@@ -100,6 +100,9 @@ void snap_sha256_buf(const void *buf, size_t len, char ret[SNAP_SHA256_HEX])
 /* Read fd to its end, hashing, and writing to out_fd when >= 0. */
 static int hash_and_copy(int fd, int out_fd, char ret[SNAP_SHA256_HEX], sbx_error **err)
 {
+        int r = sbx_lazy_crypto_load(err);
+        if (r < 0)
+                return r;
         __attribute__((cleanup(EVP_MD_CTX_freep))) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         sbx_autofree char *buf = malloc(COPY_BUF);
         if (!ctx || !buf || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))

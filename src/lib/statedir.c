@@ -1,7 +1,10 @@
 /* statedir: the throwaway registry entry of `run`: <state-dir>/<id>/ with
  * its state.json, made through the registry (not fsync'ed: it lives as long
- * as this process; its name is a label, not indexed), and the empty scratch/
- * directory on which the sandbox's root is assembled. Removed at the end. */
+ * as this process; its name is a label, not indexed). The same directory is
+ * the scratch point on which the sandbox's root is assembled: the child
+ * mounts a tmpfs over it in its own mount namespace only. No scratch/
+ * subdirectory: on ext4 with online discard each directory removed costs a
+ * synchronous discard (1-3 ms at the end of every run). Removed at the end. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -34,7 +37,7 @@ static int state_paths(const char *base, const char *id, struct sbx_state **ret,
         if (st) {
                 st->base = strdup(base);
                 st->dir = sbx_registry_path(base, id, NULL);
-                st->scratch = sbx_registry_path(base, id, "scratch");
+                st->scratch = sbx_registry_path(base, id, NULL);
         }
         if (!st || !st->base || !st->dir || !st->scratch) {
                 sbx_state_free(st);
@@ -89,11 +92,6 @@ int sbx_state_create(const char *base, const struct sbx_run_config *cfg, const c
                 r = registry_add(base, sb, REGISTRY_RUN, err);
         if (r < 0)
                 return sbx_error_prefix(err, r, "create state dir");
-        if (mkdir(st->scratch, 0700) < 0) {
-                r = sbx_error_errno(err, errno, "create state dir: mkdir %s", st->scratch);
-                registry_remove_entry(base, id, NULL);
-                return r;
-        }
         *ret_state = sbx_steal_ptr(st);
         return 0;
 }
