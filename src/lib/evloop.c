@@ -105,16 +105,25 @@ static int add_source(struct sbx_evloop *l, int fd, uint32_t events, enum src_ki
 {
         if (fd < 0 || !fn)
                 return sbx_error_set(err, EINVAL, "event loop: no fd or no callback");
-        if (slot_of(l, fd))
-                return sbx_error_set(err, EEXIST, "event loop: fd %d is already watched", fd);
         struct src *s = slot_new(l);
         if (!s)
                 return sbx_error_errno(err, ENOMEM, "event loop source");
         size_t idx = (size_t)(s - l->src);
         struct epoll_event ev = { .events = events,
                                   .data.u64 = ((uint64_t)s->gen << 32) | (uint32_t)idx };
-        if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+        if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+                if (errno == EEXIST)
+                        return sbx_error_set(err, EEXIST, "event loop: fd %d is already watched",
+                                             fd);
                 return sbx_error_errno(err, errno, "epoll_ctl add fd %d", fd);
+        }
+        /* A source of the same fd number that epoll no longer has: its fd
+         * was closed without being removed. It is dead. */
+        struct src *old = slot_of(l, fd);
+        if (old) {
+                old->kind = SRC_FD; /* the number is the new fd's now: never close it */
+                slot_release(old);
+        }
         s->fd = fd;
         s->kind = kind;
         s->fn = fn;

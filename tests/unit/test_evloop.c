@@ -156,3 +156,24 @@ Test(evloop, signal_source_gets_the_signal_number)
         sbx_evloop_free(l);
         sigprocmask(SIG_SETMASK, &old, NULL);
 }
+
+Test(evloop, fd_closed_without_removal_can_be_added_again)
+{
+        struct sbx_evloop *l = NULL;
+        int calls = 0, p[2], q[2];
+
+        cr_assert_eq(sbx_evloop_new(&l, NULL), 0);
+        cr_assert_eq(pipe(p), 0);
+        struct pair a = { &calls, -1 };
+        cr_assert_eq(sbx_evloop_add(l, p[0], EPOLLIN, on_pipe, &a, NULL), 0);
+        close(p[0]); /* epoll forgets it; the loop learns it on the next add */
+        cr_assert_eq(pipe(q), 0);
+        cr_assert_eq(q[0], p[0], "the lowest free fd number is reused");
+        cr_assert_eq(sbx_evloop_add(l, q[0], EPOLLIN, on_pipe, &a, NULL), 0);
+        cr_assert_eq(write(q[1], "x", 1), 1);
+        cr_assert_eq(sbx_evloop_run(l), 7);
+        cr_assert_eq(calls, 1);
+        sbx_evloop_free(l);
+        close(p[1]);
+        close(q[1]);
+}
