@@ -8,7 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -85,6 +89,53 @@ static int mkdir_p(const char *path, mode_t mode, sbx_error **err)
         if (mkdir(copy, mode) < 0 && errno != EEXIST)
                 return sbx_error_errno(err, errno, "mkdir %s", copy);
         return 0;
+}
+
+static bool in_memory(const char *path)
+{
+        struct statfs sf;
+
+        return statfs(path, &sf) == 0 &&
+               (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC);
+}
+
+static bool dir_empty(int fd)
+{
+        sbx_autoclose int dup = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        __attribute__((cleanup(closedirp))) DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
+        struct dirent *de;
+
+        if (!d)
+                return false;
+        dup = -1; /* the DIR owns it */
+        while ((de = readdir(d)))
+                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+                        return false;
+        return true;
+}
+
+/* The default state dir is runtime state, in memory like /run on most hosts.
+ * Where /run is on a disk, a tmpfs is mounted on it once, while it is still
+ * empty (under an flock: concurrent first runs mount one), so that a
+ * throwaway sandbox's state dir costs no disk I/O (on ext4 with discard,
+ * the rmdir of each run's dir waits milliseconds for the discard). Best
+ * effort: where it cannot mount, the state stays on the disk. */
+static void state_base_in_memory(const char *base)
+{
+        if (strcmp(base, SBX_STATE_DIR_DEFAULT) != 0 || geteuid() != 0 || in_memory(base))
+                return;
+        sbx_autoclose int fd = open(base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || flock(fd, LOCK_EX) < 0)
+                return;
+        if (in_memory(base) || !dir_empty(fd))
+                return; /* another process mounted it; or it holds state already */
+        if (mount("sandboxctl", base, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  "mode=0711,size=10%") < 0)
+                return;
+        /* A sandbox dir made meanwhile by a process that took no lock would
+         * be hidden: give the disk dir back then. */
+        if (!dir_empty(fd))
+                umount2(base, MNT_DETACH);
 }
 
 static json_t *state_json(const struct sbx_run_config *cfg, const char *id,
@@ -174,6 +225,7 @@ int sbx_state_create(const char *base, const struct sbx_run_config *cfg, const c
         r = mkdir_p(base, 0711, err);
         if (r < 0)
                 return sbx_error_prefix(err, r, "create state dir");
+        state_base_in_memory(base);
         if (mkdir(st->dir, 0700) < 0)
                 return sbx_error_errno(err, errno, "create state dir: mkdir %s", st->dir);
         r = sbx_pid_start_time(getpid(), &start, err);
