@@ -462,6 +462,9 @@ void sv_stop(struct sv *s, uint64_t grace_ms)
                 sv_timer_arm(s->grace_tfd, grace_ms, 0);
 }
 
+/* The timer handlers run only when their timer really expired: the loop
+ * drops an event of a timer that a handler earlier in the same batch re-armed
+ * or disarmed (e.g. the grace timer beside the exit of the init it was for). */
 void sv_on_grace(struct sv *s)
 {
         kill_all(s);
