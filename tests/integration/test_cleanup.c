@@ -291,7 +291,7 @@ Test(cleanup, default_state_dir_goes_to_memory)
                 "set -e; mount -t tmpfs sbx-test-run /run; mkdir /run/l /run/u /run/w "
                 "/run/sandboxctl; mount -t overlay sbx-test-state "
                 "-o lowerdir=/run/l,upperdir=/run/u,workdir=/run/w /run/sandboxctl; "
-                "stat -f -c %T /run/sandboxctl; "
+                "[ \"$(stat -f -c %T /run/sandboxctl)\" != tmpfs ] && echo disk; "
                 "\"$1\" run -- /bin/true; stat -f -c %T /run/sandboxctl; "
                 "ls -A /run/sandboxctl | wc -l; ls -A /run/u | wc -l; "
                 "\"$1\" run -- /bin/true; grep -c ' /run/sandboxctl ' /proc/self/mountinfo";
@@ -301,8 +301,8 @@ Test(cleanup, default_state_dir_goes_to_memory)
 
         cr_assert_eq(sbx_test_run(argv, NULL, 60 * sbx_test_time_scale(), &r), 0);
         cr_assert_eq(r.exit_code, 0, "%s", r.err);
-        /* overlay before; the tmpfs after, empty, nothing written to the
-         * overlay; one tmpfs on it after two runs */
-        cr_assert_str_eq(r.out, "overlayfs\ntmpfs\n0\n0\n2\n", "%s", r.err);
+        /* not a tmpfs before; the tmpfs after, empty, nothing written to
+         * the overlay; one tmpfs on it after two runs */
+        cr_assert_str_eq(r.out, "disk\ntmpfs\n0\n0\n2\n", "%s", r.err);
         sbx_test_result_free(&r);
 }
