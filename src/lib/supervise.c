@@ -70,8 +70,8 @@ int sbx_sandbox_reap(int pidfd, bool nohang, siginfo_t *ret_info, struct rusage 
         /* The raw waitid() also returns the rusage of init and of every
          * process it reaped. */
         do
-                r = syscall(SYS_waitid, P_PIDFD, pidfd, &si, WEXITED | __WALL | (nohang ? WNOHANG : 0),
-                            ret_usage);
+                r = syscall(SYS_waitid, P_PIDFD, pidfd, &si,
+                            WEXITED | __WALL | (nohang ? WNOHANG : 0), ret_usage);
         while (r < 0 && errno == EINTR);
         if (r < 0 && nohang && errno == EAGAIN)
                 return 0;
