@@ -155,7 +155,7 @@ static int reap_init(struct supervisor *s, sbx_error **err)
 {
         int r = sbx_sandbox_reap(s->pidfd, false, &s->info, &s->usage, err);
 
-        return r < 0 ? sbx_error_prefix(err, r, "init %d", (int)s->pid) : 0;
+        return r < 0 ? r : 0;
 }
 
 static void kill_and_reap(struct supervisor *s)
