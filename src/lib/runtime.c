@@ -363,44 +363,25 @@ static int wait_sandbox(struct supervisor *s, sbx_error **err)
         return r;
 }
 
-struct sandbox_report {
-        bool have_status;
-        int status;   /* the command's wait status */
-        int fail_exit; /* SBX_EXIT_SETUP/NOEXEC/NOTFOUND, or 0 */
-};
-
-static int read_messages(struct supervisor *s, struct sbx_run_result *res,
-                         struct sandbox_report *rep, sbx_error **err)
+/* What the sandbox reported: the failed step and why, in res; the exit code
+ * for a failure (SBX_EXIT_SETUP/NOEXEC/NOTFOUND), or 0. */
+static int take_failure(const struct sbx_sandbox_msgs *m, struct sbx_run_result *res,
+                        sbx_error **err)
 {
-        struct sbx_child_msg msg;
-
-        while (read(s->msg_fd, &msg, sizeof(msg)) == (ssize_t)sizeof(msg)) {
-                msg.step[sizeof(msg.step) - 1] = '\0';
-                msg.message[sizeof(msg.message) - 1] = '\0';
-                if (msg.kind == SBX_MSG_COMMAND_STATUS) {
-                        rep->have_status = true;
-                        rep->status = msg.code;
-                        continue;
-                }
-                if (rep->fail_exit || (msg.kind != SBX_MSG_SETUP_FAILED &&
-                                       msg.kind != SBX_MSG_EXEC_FAILED))
-                        continue;
-                res->failed_step = strdup(msg.step);
-                res->failure = strdup(msg.message);
-                if (!res->failed_step || !res->failure)
-                        return sbx_error_errno(err, ENOMEM, "read sandbox messages");
-                if (msg.kind == SBX_MSG_SETUP_FAILED)
-                        rep->fail_exit = SBX_EXIT_SETUP;
-                else if (msg.code == ENOENT || msg.code == ENOTDIR)
-                        rep->fail_exit = SBX_EXIT_NOTFOUND;
-                else
-                        rep->fail_exit = SBX_EXIT_NOEXEC;
-        }
-        return 0;
+        if (!m->fail_kind)
+                return 0;
+        res->failed_step = strdup(m->step);
+        res->failure = strdup(m->message);
+        if (!res->failed_step || !res->failure)
+                return sbx_error_errno(err, ENOMEM, "read sandbox messages");
+        if (m->fail_kind == SBX_MSG_SETUP_FAILED)
+                return SBX_EXIT_SETUP;
+        return m->fail_code == ENOENT || m->fail_code == ENOTDIR ? SBX_EXIT_NOTFOUND
+                                                                 : SBX_EXIT_NOEXEC;
 }
 
-static void map_exit_code(const struct supervisor *s, const struct sandbox_report *rep,
-                          struct sbx_run_result *res)
+static void map_exit_code(const struct supervisor *s, const struct sbx_sandbox_msgs *m,
+                          int fail_exit, struct sbx_run_result *res)
 {
         const siginfo_t *si = &s->info;
         bool init_killed = si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED;
@@ -408,19 +389,10 @@ static void map_exit_code(const struct supervisor *s, const struct sandbox_repor
         if (s->timed_out && init_killed && si->si_status == SIGKILL) {
                 res->timed_out = true;
                 res->exit_code = SBX_EXIT_TIMEOUT;
-        } else if (rep->fail_exit) {
-                res->exit_code = rep->fail_exit;
-        } else if (rep->have_status && WIFEXITED(rep->status)) {
-                res->exit_code = WEXITSTATUS(rep->status);
-        } else if (rep->have_status && WIFSIGNALED(rep->status)) {
-                res->signal = WTERMSIG(rep->status);
-                res->exit_code = 128 + res->signal;
-        } else if (init_killed) {
-                /* init itself was killed from outside before it could report. */
-                res->signal = si->si_status;
-                res->exit_code = 128 + res->signal;
+        } else if (fail_exit) {
+                res->exit_code = fail_exit;
         } else {
-                res->exit_code = si->si_status;
+                res->exit_code = sbx_sandbox_exit_code(m, si, &res->signal);
         }
 }
 
@@ -442,10 +414,10 @@ static int run_sandbox(struct sbx_sandbox_ctx *ctx, struct sbx_cgroup *cg, uint6
                        struct sbx_run_result *res, sbx_error **err)
 {
         struct supervisor s = { .pidfd = -1, .msg_fd = -1, .cg = cg };
-        struct sandbox_report rep = { 0 };
+        struct sbx_sandbox_msgs msgs = { 0 };
         struct timespec t0;
         sigset_t fwd;
-        int r;
+        int r, fail_exit = 0;
 
         sbx_forwarded_signals(&fwd);
         clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -454,11 +426,14 @@ static int run_sandbox(struct sbx_sandbox_ctx *ctx, struct sbx_cgroup *cg, uint6
                 r = start_sandbox(ctx, &s, err);
         if (r >= 0)
                 r = wait_sandbox(&s, err);
-        if (r >= 0)
-                r = read_messages(&s, res, &rep, err);
+        if (r >= 0) {
+                sbx_sandbox_read_msgs(s.msg_fd, &msgs);
+                fail_exit = take_failure(&msgs, res, err);
+                r = fail_exit < 0 ? fail_exit : 0;
+        }
         if (r >= 0) {
                 fill_usage(&s, &t0, res);
-                map_exit_code(&s, &rep, res);
+                map_exit_code(&s, &msgs, fail_exit, res);
                 if (cg)
                         sbx_run_cgroup_sample(cg, res);
         }

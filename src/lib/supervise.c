@@ -82,3 +82,38 @@ int sbx_sandbox_reap(int pidfd, bool nohang, siginfo_t *ret_info, struct rusage 
         *ret_info = si;
         return 1;
 }
+
+void sbx_sandbox_read_msgs(int msg_fd, struct sbx_sandbox_msgs *m)
+{
+        struct sbx_child_msg msg;
+
+        while (read(msg_fd, &msg, sizeof(msg)) == (ssize_t)sizeof(msg)) {
+                if (msg.kind == SBX_MSG_COMMAND_STATUS) {
+                        m->have_status = true;
+                        m->status = msg.code;
+                        continue;
+                }
+                if (m->fail_kind || (msg.kind != SBX_MSG_SETUP_FAILED &&
+                                     msg.kind != SBX_MSG_EXEC_FAILED))
+                        continue;
+                m->fail_kind = msg.kind;
+                m->fail_code = msg.code;
+                snprintf(m->step, sizeof(m->step), "%.*s", (int)sizeof(msg.step) - 1, msg.step);
+                snprintf(m->message, sizeof(m->message), "%.*s", (int)sizeof(msg.message) - 1,
+                         msg.message);
+        }
+}
+
+int sbx_sandbox_exit_code(const struct sbx_sandbox_msgs *m, const siginfo_t *si, int *ret_signal)
+{
+        *ret_signal = 0;
+        if (m->have_status && WIFEXITED(m->status))
+                return WEXITSTATUS(m->status);
+        if (m->have_status && WIFSIGNALED(m->status))
+                *ret_signal = WTERMSIG(m->status);
+        else if (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED)
+                *ret_signal = si->si_status; /* init was killed before it could report */
+        else
+                return si->si_status;
+        return 128 + *ret_signal;
+}

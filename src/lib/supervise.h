@@ -6,6 +6,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -32,5 +33,22 @@ int sbx_cgroup_signal_except(struct sbx_cgroup *cg, pid_t except, int sig, sbx_e
  * when init has not exited yet (or was already reaped), 1 once reaped. */
 int sbx_sandbox_reap(int pidfd, bool nohang, siginfo_t *ret_info, struct rusage *ret_usage,
                      sbx_error **err);
+
+/* What the sandbox said on its message pipe (sbx_child_msg): the command's
+ * wait status, and the first failure of its set-up or exec. */
+struct sbx_sandbox_msgs {
+        bool have_status;
+        int status;         /* the command's wait status */
+        uint32_t fail_kind; /* SBX_MSG_SETUP_FAILED or SBX_MSG_EXEC_FAILED, or 0 */
+        int fail_code;      /* its errno */
+        char step[32];
+        char message[1024];
+};
+
+/* Add the messages queued on the non-blocking msg_fd to m. */
+void sbx_sandbox_read_msgs(int msg_fd, struct sbx_sandbox_msgs *m);
+/* The command's exit code: its own status, else how init ended (si); 128+N
+ * for signal N (then *ret_signal = N, else 0). */
+int sbx_sandbox_exit_code(const struct sbx_sandbox_msgs *m, const siginfo_t *si, int *ret_signal);
 
 #endif
