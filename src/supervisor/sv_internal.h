@@ -11,6 +11,7 @@
 #include "sandboxctl/evloop.h"
 #include "sandboxctl/spec.h"
 #include "sandboxctl/state.h"
+#include "src/lib/supervise.h"
 
 #define SV_MAX_PENDING 32
 #define SV_MAX_CONNS 16
@@ -91,10 +92,8 @@ struct sv {
         size_t n_pending;
         uint64_t seen_oom, seen_pids_hits;
         char *log_path;
-        /* What the sandbox reported (setup failure). */
-        char *fail_step, *failure;
-        bool have_status;
-        int status;
+        /* What the sandbox reported (its status, a setup failure). */
+        struct sbx_sandbox_msgs msgs;
         /* watch, rebuild and reload (watch_loop.h); NULL: not watching */
         struct sv_watch *watch;
         bool foreground; /* `run --watch`: in the CLI's process, ends destroyed */

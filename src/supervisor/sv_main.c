@@ -488,8 +488,6 @@ static void sv_close(struct sv *s)
         sbx_sandbox_free(s->sb);
         free(s->dir);
         free(s->log_path);
-        free(s->fail_step);
-        free(s->failure);
 }
 
 int sbx_supervisor_main(int argc, char **argv)

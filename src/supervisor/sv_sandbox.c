@@ -191,10 +191,7 @@ static int prepare(struct sv *s, struct sbx_strv *env, char **scratch, sbx_error
 
 static void clear_report(struct sv *s)
 {
-        free(s->fail_step);
-        free(s->failure);
-        s->fail_step = s->failure = NULL;
-        s->have_status = false;
+        memset(&s->msgs, 0, sizeof(s->msgs));
         s->timed_out = false;
         s->stopping = false;
 }
@@ -262,40 +259,12 @@ void sv_on_log(struct sv *s)
         }
 }
 
-static void read_messages(struct sv *s)
-{
-        struct sbx_child_msg msg;
-
-        while (read(s->msg_fd, &msg, sizeof(msg)) == (ssize_t)sizeof(msg)) {
-                msg.step[sizeof(msg.step) - 1] = '\0';
-                msg.message[sizeof(msg.message) - 1] = '\0';
-                if (msg.kind == SBX_MSG_COMMAND_STATUS) {
-                        s->have_status = true;
-                        s->status = msg.code;
-                } else if (!s->fail_step) {
-                        s->fail_step = strdup(msg.step);
-                        s->failure = strdup(msg.message);
-                }
-        }
-}
-
 static void record_exit(struct sv *s, const siginfo_t *si)
 {
         struct sbx_sandbox *sb = s->sb;
 
         sb->has_exit = true;
-        sb->exit_signal = 0;
-        if (s->have_status && WIFEXITED(s->status)) {
-                sb->exit_code = WEXITSTATUS(s->status);
-        } else if (s->have_status && WIFSIGNALED(s->status)) {
-                sb->exit_signal = WTERMSIG(s->status);
-                sb->exit_code = 128 + sb->exit_signal;
-        } else if (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED) {
-                sb->exit_signal = si->si_status;
-                sb->exit_code = 128 + si->si_status;
-        } else {
-                sb->exit_code = si->si_status;
-        }
+        sb->exit_code = sbx_sandbox_exit_code(&s->msgs, si, &sb->exit_signal);
         sb->init_pid = 0;
         sb->init_start = 0;
 }
@@ -365,9 +334,9 @@ static void after_exit(struct sv *s)
         if (s->stopping) {
                 set_reason(s, SBX_STATUS_STOPPED, "stopped (%s)", how);
                 sv_event(s, "stopped", NULL);
-        } else if (s->fail_step) {
-                set_reason(s, SBX_STATUS_ERROR, "setup failed: %s: %s", s->fail_step,
-                           s->failure ? s->failure : "unknown error");
+        } else if (s->msgs.fail_kind) {
+                set_reason(s, SBX_STATUS_ERROR, "setup failed: %s: %s", s->msgs.step,
+                           s->msgs.message[0] ? s->msgs.message : "unknown error");
                 sv_event(s, "error", json_pack("{s:s}", "reason", s->sb->reason));
         } else if (s->timed_out) {
                 set_reason(s, SBX_STATUS_STOPPED, "timeout reached");
@@ -404,7 +373,7 @@ void sv_on_init_exit(struct sv *s)
          * a new one runs), and the loop must never block here. */
         if (sbx_sandbox_reap(s->pidfd, true, &si, NULL, NULL) == 0)
                 return;
-        read_messages(s);
+        sbx_sandbox_read_msgs(s->msg_fd, &s->msgs);
         /* Nothing of the sandbox outlives its init (processes that left the
          * pid namespace's reach, if any, are in the cgroup). */
         if (s->cg)
