@@ -387,8 +387,8 @@ static int connect_silent(const char *path)
 }
 
 /* Clients that connect and say nothing hold nobody up: another client is
- * answered at once, the timeout is enforced on time, and they are dropped
- * after 2 s. (A supervisor that waited for each one's request in turn
+ * answered at once (while 16 wait, one more is refused), the timeout is
+ * enforced on time, and they are dropped after 2 s. (A supervisor that waited for each one's request in turn
  * would stall 2 s per client.) */
 Test(lifecycle, silent_control_clients_do_not_stall_the_supervisor)
 {
@@ -396,10 +396,10 @@ Test(lifecycle, silent_control_clients_do_not_stall_the_supervisor)
         char *id = lc_create("exec sleep 300", "--timeout", "3s", NULL);
         double t0 = mono_s();
         char path[512];
-        int silent[4];
+        int silent[16];
 
         snprintf(path, sizeof(path), "%s/%s/%s", lc_state_dir(), id, SBX_CONTROL_SOCKET);
-        for (size_t i = 0; i < SBX_ARRAY_SIZE(silent); i++)
+        for (size_t i = 0; i < 4; i++)
                 silent[i] = connect_silent(path);
         json_t *req = json_pack("{s:s}", "op", "status");
         sbx_autoerror e = NULL;
@@ -409,6 +409,14 @@ Test(lifecycle, silent_control_clients_do_not_stall_the_supervisor)
         json_decref(req);
         cr_assert_eq(rc, 0, "status beside silent clients: %s", e ? e->message : "");
         cr_assert_lt(answered, 1.0 * scale, "status took %.2f s", answered);
+        /* 16 may wait at once; one more is refused at once. */
+        for (size_t i = 4; i < SBX_ARRAY_SIZE(silent); i++)
+                silent[i] = connect_silent(path);
+        sbx_autoerror busy = NULL;
+        req = json_pack("{s:s}", "op", "status");
+        rc = sbx_control_call(path, req, (int)(1000 * scale), NULL, &busy);
+        json_decref(req);
+        cr_assert_eq(rc, -EBUSY, "a 17th client: %d %s", rc, busy ? busy->message : "");
         /* The silent clients are dropped (end of file) after about 2 s. */
         for (size_t i = 0; i < SBX_ARRAY_SIZE(silent); i++) {
                 struct pollfd p = { .fd = silent[i], .events = POLLIN };
