@@ -2,33 +2,32 @@
  *
  *   create state dir -> block forwarded signals -> create cgroup (limits) ->
  *   clone init (namespaces, pidfd, into the cgroup on v2) -> attach it (v1)
- *   -> write id maps -> release init -> poll(pidfd, signalfd, timeout
- *   timerfd, sample timerfd) -> waitid(P_PIDFD, rusage) -> read the
- *   sandbox's messages -> sample the cgroup -> destroy the cgroup -> remove
- *   state dir.
+ *   -> write id maps -> release init -> the supervisor's event loop
+ *   (evloop.h: pidfd, signalfd, timeout timer, sample timer) until
+ *   waitid(P_PIDFD, rusage) reaps init -> read the sandbox's messages ->
+ *   sample the cgroup -> destroy the cgroup -> remove state dir.
+ *
+ * `run` is its own supervisor: the same loop and the same steps
+ * (supervise.h) as the long-lived one, in the foreground, without its
+ * control socket or registry.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "run-internal.h"
+#include "sandboxctl/evloop.h"
 #include "sandboxctl/util.h"
-
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
+#include "supervise.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -36,14 +35,13 @@
 struct supervisor {
         pid_t pid;
         int pidfd;
-        int sigfd;
-        int timerfd;
-        int sample_fd; /* periodic timerfd for peaks the kernel does not keep, or -1 */
         int msg_fd; /* read end, non-blocking */
+        struct sbx_evloop *loop;
         struct sbx_cgroup *cg;
         bool timed_out;
         siginfo_t info;
         struct rusage usage;
+        sbx_error *reap_err; /* why reaping init failed */
 };
 
 static uint64_t elapsed_ms(const struct timespec *a, const struct timespec *b)
@@ -145,84 +143,93 @@ void sbx_run_result_clear(struct sbx_run_result *r)
 
 static void supervisor_close(struct supervisor *s)
 {
+        sbx_evloop_free(s->loop); /* closes the signalfd and the timers */
+        s->loop = NULL;
         sbx_closep(&s->pidfd);
-        sbx_closep(&s->sigfd);
-        sbx_closep(&s->timerfd);
-        sbx_closep(&s->sample_fd);
         sbx_closep(&s->msg_fd);
-}
-
-static int pidfd_signal(int pidfd, int sig)
-{
-        return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
-}
-
-/* A timerfd that fires after ms, and every ms again when periodic. */
-static int open_timer(uint64_t ms, bool periodic, sbx_error **err)
-{
-        int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-        if (fd < 0)
-                return sbx_error_errno(err, errno, "timerfd_create");
-        struct timespec ts = { .tv_sec = (time_t)(ms / 1000),
-                               .tv_nsec = (long)(ms % 1000) * 1000000L };
-        struct itimerspec its = { .it_value = ts };
-        if (periodic)
-                its.it_interval = ts;
-        if (timerfd_settime(fd, 0, &its, NULL) < 0) {
-                int e = errno;
-                close(fd);
-                return sbx_error_errno(err, e, "timerfd_settime");
-        }
-        return fd;
-}
-
-static int open_supervisor_fds(struct supervisor *s, uint64_t timeout_ms, const sigset_t *fwd,
-                               sbx_error **err)
-{
-        s->sigfd = signalfd(-1, fwd, SFD_CLOEXEC | SFD_NONBLOCK);
-        if (s->sigfd < 0)
-                return sbx_error_errno(err, errno, "signalfd");
-        /* Only reads of pids.current / memory.current, and only when the
-         * kernel keeps no peak of its own. */
-        if (s->cg && sbx_cgroup_unkept_peaks(s->cg)) {
-                s->sample_fd = open_timer(SBX_RUN_SAMPLE_MS, true, err);
-                if (s->sample_fd < 0)
-                        return s->sample_fd;
-        }
-        if (timeout_ms == 0)
-                return 0;
-        s->timerfd = open_timer(timeout_ms, false, err);
-        return s->timerfd < 0 ? s->timerfd : 0;
+        sbx_error_free(s->reap_err);
+        s->reap_err = NULL;
 }
 
 static int reap_init(struct supervisor *s, sbx_error **err)
 {
-        long r;
+        int r = sbx_sandbox_reap(s->pidfd, false, &s->info, &s->usage, err);
 
-        memset(&s->info, 0, sizeof(s->info));
-        /* The raw waitid() also returns the rusage of init and of every
-         * process it reaped. */
-        do
-                r = syscall(SYS_waitid, P_PIDFD, s->pidfd, &s->info, WEXITED | __WALL, &s->usage);
-        while (r < 0 && errno == EINTR);
-        if (r < 0)
-                return sbx_error_errno(err, errno, "wait for sandbox init %d", (int)s->pid);
-        return 0;
-}
-
-/* SIGKILL init (the kernel then kills its pid namespace) and everything
- * in the cgroup, at once. */
-static void kill_sandbox(struct supervisor *s)
-{
-        pidfd_signal(s->pidfd, SIGKILL);
-        if (s->cg)
-                sbx_cgroup_kill(s->cg, NULL);
+        return r < 0 ? r : 0;
 }
 
 static void kill_and_reap(struct supervisor *s)
 {
-        kill_sandbox(s);
+        sbx_sandbox_kill(s->pidfd, s->cg);
         reap_init(s, NULL);
+}
+
+static void on_signal(struct sbx_evloop *loop, int fd, uint32_t signo, void *data)
+{
+        struct supervisor *s = data;
+
+        (void)loop;
+        (void)fd;
+        if (s->pidfd >= 0)
+                sbx_pidfd_signal(s->pidfd, (int)signo);
+}
+
+/* The wall-clock timeout: the whole sandbox dies at once. */
+static void on_timeout(struct sbx_evloop *loop, int fd, uint32_t events, void *data)
+{
+        struct supervisor *s = data;
+
+        (void)loop;
+        (void)fd;
+        (void)events;
+        s->timed_out = true;
+        sbx_sandbox_kill(s->pidfd, s->cg);
+}
+
+static void on_sample(struct sbx_evloop *loop, int fd, uint32_t events, void *data)
+{
+        struct supervisor *s = data;
+
+        (void)loop;
+        (void)fd;
+        (void)events;
+        /* A failed read here only costs precision: the final sample says
+         * what is wrong. */
+        sbx_cgroup_sample_peaks(s->cg, NULL);
+}
+
+static void on_init_exit(struct sbx_evloop *loop, int fd, uint32_t events, void *data)
+{
+        struct supervisor *s = data;
+
+        (void)fd;
+        (void)events;
+        sbx_evloop_quit(loop, reap_init(s, &s->reap_err));
+}
+
+/* The loop and its sources but the pidfd (added once init runs). */
+static int open_loop(struct supervisor *s, uint64_t timeout_ms, const sigset_t *fwd,
+                     sbx_error **err)
+{
+        int r = sbx_evloop_new(&s->loop, err);
+
+        if (r >= 0)
+                r = sbx_evloop_signals(s->loop, fwd, on_signal, s, err);
+        /* Only reads of pids.current / memory.current, and only when the
+         * kernel keeps no peak of its own. */
+        if (r >= 0 && s->cg && sbx_cgroup_unkept_peaks(s->cg)) {
+                r = sbx_evloop_timer(s->loop, on_sample, s, err);
+                if (r >= 0)
+                        r = sbx_timer_arm(r, SBX_RUN_SAMPLE_MS, SBX_RUN_SAMPLE_MS);
+        }
+        if (r >= 0 && timeout_ms > 0) {
+                r = sbx_evloop_timer(s->loop, on_timeout, s, err);
+                if (r >= 0)
+                        r = sbx_timer_arm(r, timeout_ms, 0);
+        }
+        if (r < 0 && err && !*err)
+                r = sbx_error_errno(err, -r, "timerfd_settime");
+        return r < 0 ? r : 0;
 }
 
 static void send_all(int fd, const void *buf, size_t len)
@@ -309,101 +316,45 @@ static int start_sandbox(struct sbx_sandbox_ctx *ctx, struct supervisor *s, sbx_
         return 0;
 }
 
-static void forward_signals(struct supervisor *s)
-{
-        struct signalfd_siginfo si;
-
-        while (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-                pidfd_signal(s->pidfd, (int)si.ssi_signo);
-}
-
-static void expire_timer(struct supervisor *s)
-{
-        uint64_t ticks;
-
-        if (read(s->timerfd, &ticks, sizeof(ticks)) != (ssize_t)sizeof(ticks))
-                return;
-        s->timed_out = true;
-        kill_sandbox(s);
-}
-
-static void sample_peaks(struct supervisor *s)
-{
-        uint64_t ticks;
-
-        if (read(s->sample_fd, &ticks, sizeof(ticks)) != (ssize_t)sizeof(ticks))
-                return;
-        /* A failed read here only costs precision: the final sample says
-         * what is wrong. */
-        sbx_cgroup_sample_peaks(s->cg, NULL);
-}
-
 static int wait_sandbox(struct supervisor *s, sbx_error **err)
 {
-        struct pollfd p[4] = {
-                { .fd = s->pidfd, .events = POLLIN },
-                { .fd = s->sigfd, .events = POLLIN },
-                { .fd = s->timerfd, .events = POLLIN },
-                { .fd = s->sample_fd, .events = POLLIN },
-        };
+        int r = sbx_evloop_add(s->loop, s->pidfd, EPOLLIN, on_init_exit, s, err);
 
-        for (;;) {
-                if (poll(p, SBX_ARRAY_SIZE(p), -1) < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        int r = sbx_error_errno(err, errno, "poll");
-                        kill_and_reap(s);
-                        return r;
+        if (r >= 0)
+                r = sbx_evloop_run(s->loop);
+        if (r < 0 && s->reap_err) {
+                if (err && !*err) {
+                        *err = s->reap_err;
+                        s->reap_err = NULL;
                 }
-                if (p[1].revents)
-                        forward_signals(s);
-                if (p[2].revents)
-                        expire_timer(s);
-                if (p[3].revents)
-                        sample_peaks(s);
-                if (p[0].revents)
-                        return reap_init(s, err);
+                return r;
         }
+        if (r < 0) {
+                r = sbx_error_errno(err, -r, "supervise sandbox init %d", (int)s->pid);
+                kill_and_reap(s);
+        }
+        return r;
 }
 
-struct sandbox_report {
-        bool have_status;
-        int status;   /* the command's wait status */
-        int fail_exit; /* SBX_EXIT_SETUP/NOEXEC/NOTFOUND, or 0 */
-};
-
-static int read_messages(struct supervisor *s, struct sbx_run_result *res,
-                         struct sandbox_report *rep, sbx_error **err)
+/* What the sandbox reported: the failed step and why, in res; the exit code
+ * for a failure (SBX_EXIT_SETUP/NOEXEC/NOTFOUND), or 0. */
+static int take_failure(const struct sbx_sandbox_msgs *m, struct sbx_run_result *res,
+                        sbx_error **err)
 {
-        struct sbx_child_msg msg;
-
-        while (read(s->msg_fd, &msg, sizeof(msg)) == (ssize_t)sizeof(msg)) {
-                msg.step[sizeof(msg.step) - 1] = '\0';
-                msg.message[sizeof(msg.message) - 1] = '\0';
-                if (msg.kind == SBX_MSG_COMMAND_STATUS) {
-                        rep->have_status = true;
-                        rep->status = msg.code;
-                        continue;
-                }
-                if (rep->fail_exit || (msg.kind != SBX_MSG_SETUP_FAILED &&
-                                       msg.kind != SBX_MSG_EXEC_FAILED))
-                        continue;
-                res->failed_step = strdup(msg.step);
-                res->failure = strdup(msg.message);
-                if (!res->failed_step || !res->failure)
-                        return sbx_error_errno(err, ENOMEM, "read sandbox messages");
-                if (msg.kind == SBX_MSG_SETUP_FAILED)
-                        rep->fail_exit = SBX_EXIT_SETUP;
-                else if (msg.code == ENOENT || msg.code == ENOTDIR)
-                        rep->fail_exit = SBX_EXIT_NOTFOUND;
-                else
-                        rep->fail_exit = SBX_EXIT_NOEXEC;
-        }
-        return 0;
+        if (!m->fail_kind)
+                return 0;
+        res->failed_step = strdup(m->step);
+        res->failure = strdup(m->message);
+        if (!res->failed_step || !res->failure)
+                return sbx_error_errno(err, ENOMEM, "read sandbox messages");
+        if (m->fail_kind == SBX_MSG_SETUP_FAILED)
+                return SBX_EXIT_SETUP;
+        return m->fail_code == ENOENT || m->fail_code == ENOTDIR ? SBX_EXIT_NOTFOUND
+                                                                 : SBX_EXIT_NOEXEC;
 }
 
-static void map_exit_code(const struct supervisor *s, const struct sandbox_report *rep,
-                          struct sbx_run_result *res)
+static void map_exit_code(const struct supervisor *s, const struct sbx_sandbox_msgs *m,
+                          int fail_exit, struct sbx_run_result *res)
 {
         const siginfo_t *si = &s->info;
         bool init_killed = si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED;
@@ -411,19 +362,10 @@ static void map_exit_code(const struct supervisor *s, const struct sandbox_repor
         if (s->timed_out && init_killed && si->si_status == SIGKILL) {
                 res->timed_out = true;
                 res->exit_code = SBX_EXIT_TIMEOUT;
-        } else if (rep->fail_exit) {
-                res->exit_code = rep->fail_exit;
-        } else if (rep->have_status && WIFEXITED(rep->status)) {
-                res->exit_code = WEXITSTATUS(rep->status);
-        } else if (rep->have_status && WIFSIGNALED(rep->status)) {
-                res->signal = WTERMSIG(rep->status);
-                res->exit_code = 128 + res->signal;
-        } else if (init_killed) {
-                /* init itself was killed from outside before it could report. */
-                res->signal = si->si_status;
-                res->exit_code = 128 + res->signal;
+        } else if (fail_exit) {
+                res->exit_code = fail_exit;
         } else {
-                res->exit_code = si->si_status;
+                res->exit_code = sbx_sandbox_exit_code(m, si, &res->signal);
         }
 }
 
@@ -444,25 +386,27 @@ static void fill_usage(const struct supervisor *s, const struct timespec *t0,
 static int run_sandbox(struct sbx_sandbox_ctx *ctx, struct sbx_cgroup *cg, uint64_t timeout_ms,
                        struct sbx_run_result *res, sbx_error **err)
 {
-        struct supervisor s = { .pidfd = -1, .sigfd = -1, .timerfd = -1, .sample_fd = -1,
-                                .msg_fd = -1, .cg = cg };
-        struct sandbox_report rep = { 0 };
+        struct supervisor s = { .pidfd = -1, .msg_fd = -1, .cg = cg };
+        struct sbx_sandbox_msgs msgs = { 0 };
         struct timespec t0;
         sigset_t fwd;
-        int r;
+        int r, fail_exit = 0;
 
         sbx_forwarded_signals(&fwd);
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        r = open_supervisor_fds(&s, timeout_ms, &fwd, err);
+        r = open_loop(&s, timeout_ms, &fwd, err);
         if (r >= 0)
                 r = start_sandbox(ctx, &s, err);
         if (r >= 0)
                 r = wait_sandbox(&s, err);
-        if (r >= 0)
-                r = read_messages(&s, res, &rep, err);
+        if (r >= 0) {
+                sbx_sandbox_read_msgs(s.msg_fd, &msgs);
+                fail_exit = take_failure(&msgs, res, err);
+                r = fail_exit < 0 ? fail_exit : 0;
+        }
         if (r >= 0) {
                 fill_usage(&s, &t0, res);
-                map_exit_code(&s, &rep, res);
+                map_exit_code(&s, &msgs, fail_exit, res);
                 if (cg)
                         sbx_run_cgroup_sample(cg, res);
         }

@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sandboxctl/control.h"
 #include "sandboxctl/events.h"
+#include "sandboxctl/evloop.h"
 #include "sandboxctl/profile.h"
 #include "sandboxctl/runtime.h"
 #include "sandboxctl/util.h"
@@ -53,30 +53,47 @@ void sv_event(struct sv *s, const char *type, void *fields)
         json_decref(fields);
 }
 
+static void dispatch_event(struct sv *s, enum sv_source src);
+
+static void loop_check_done(struct sv *s)
+{
+        if (s->done)
+                sbx_evloop_quit(s->loop, 0);
+}
+
+static void on_source(struct sbx_evloop *loop, int fd, uint32_t events, void *data)
+{
+        const struct sv_tag *t = data;
+
+        (void)loop;
+        (void)fd;
+        (void)events;
+        /* The log pipe first: read what the command wrote before it died. */
+        if (t->src == SV_SRC_PIDFD && t->s->log_fd >= 0)
+                sv_on_log(t->s);
+        dispatch_event(t->s, t->src);
+        loop_check_done(t->s);
+}
+
 int sv_watch(struct sv *s, int fd, enum sv_source tag)
 {
-        struct epoll_event ev = { .events = EPOLLIN, .data.u64 = ((uint64_t)tag << 32) | (unsigned)fd };
+        int r = s->loop && tag > 0 && tag < SV_SRC_COUNT
+                        ? sbx_evloop_add(s->loop, fd, EPOLLIN, on_source, &s->tags[tag], NULL)
+                        : -EINVAL;
 
-        return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+        if (r < 0)
+                errno = -r;
+        return r;
 }
 
 void sv_unwatch(struct sv *s, int fd)
 {
-        if (fd >= 0)
-                epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+        sbx_evloop_remove(s->loop, fd);
 }
 
 int sv_timer_arm(int tfd, uint64_t ms, uint64_t interval_ms)
 {
-        struct itimerspec its = {
-                .it_value = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L },
-                .it_interval = { .tv_sec = (time_t)(interval_ms / 1000),
-                                 .tv_nsec = (long)(interval_ms % 1000) * 1000000L },
-        };
-
-        if (ms == 0 && interval_ms == 0)
-                its.it_value.tv_nsec = 0; /* disarm */
-        return timerfd_settime(tfd, 0, &its, NULL) < 0 ? -errno : 0;
+        return sbx_timer_arm(tfd, ms, interval_ms);
 }
 
 static void reply(int fd, json_t *o)
@@ -190,23 +207,13 @@ static int dispatch(struct sv *s, int fd, json_t *req, sbx_error **err)
         return sbx_error_set(err, EOPNOTSUPP, "unknown control request '%s'", op);
 }
 
-static void on_control(struct sv *s)
+/* Serve the request req of the client on fd (closed, unless its reply
+ * waits for the sandbox to stop). */
+static void serve(struct sv *s, int fd, uid_t uid, json_t *req)
 {
         sbx_autoerror e = NULL;
-        uid_t uid;
-        int fd;
-
-        if (sbx_control_accept(s->listenfd, s->sb->uid, &fd, &uid, &e) < 0) {
-                if (e && e->code == EACCES)
-                        sv_event(s, "error", json_pack("{s:s}", "reason", e->message));
-                return;
-        }
-        __attribute__((cleanup(json_decrefp))) json_t *req = NULL;
-        if (sbx_control_recv(fd, 2000, (void **)&req, &e) < 0) {
-                close(fd);
-                return;
-        }
         const char *op = json_string_value(json_object_get(req, "op"));
+
         if (op && strcmp(op, "status") != 0)
                 sv_event(s, "control", json_pack("{s:I, s:s}", "uid", (json_int_t)uid, "op", op));
         int r = dispatch(s, fd, req, &e);
@@ -219,30 +226,123 @@ static void on_control(struct sv *s)
         close(fd);
 }
 
-static void on_signal(struct sv *s)
+static uint64_t now_ms(void)
 {
-        struct signalfd_siginfo si;
+        struct timespec ts;
 
-        while (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-                if (s->foreground) {
-                        sv_foreground_signal(s, (int)si.ssi_signo);
-                        continue;
-                }
-                /* SIGTERM: stop the sandbox, keep the state, and leave. */
-                if (si.ssi_signo == SIGTERM && !s->destroy_after_stop) {
-                        s->quit = true;
-                        if (s->pidfd >= 0 && !s->stopping)
-                                sv_stop(s, s->spec->lifecycle.stop_timeout_ms);
-                        else if (s->pidfd < 0)
-                                s->done = true;
-                }
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The deadline timer follows the earliest waiting connection. */
+static void arm_conn_deadline(struct sv *s)
+{
+        uint64_t first = UINT64_MAX, now = now_ms();
+
+        for (size_t i = 0; i < s->n_conns; i++)
+                if (s->conns[i].deadline_ms < first)
+                        first = s->conns[i].deadline_ms;
+        if (first == UINT64_MAX)
+                sv_timer_arm(s->conn_tfd, 0, 0);
+        else
+                sv_timer_arm(s->conn_tfd, first > now ? first - now : 1, 0);
+}
+
+/* Forget connection i (its fd stays open). */
+static void conn_drop(struct sv *s, size_t i)
+{
+        sv_unwatch(s, s->conns[i].fd);
+        s->conns[i] = s->conns[--s->n_conns];
+        arm_conn_deadline(s);
+}
+
+/* A waiting client's request arrived (or it hung up): serve it. */
+static void on_conn(struct sbx_evloop *loop, int fd, uint32_t events, void *data)
+{
+        struct sv *s = data;
+        __attribute__((cleanup(json_decrefp))) json_t *req = NULL;
+        size_t i = 0;
+
+        (void)loop;
+        (void)events;
+        while (i < s->n_conns && s->conns[i].fd != fd)
+                i++;
+        if (i == s->n_conns)
+                return;
+        uid_t uid = s->conns[i].uid;
+        conn_drop(s, i);
+        if (sbx_control_recv(fd, 0, (void **)&req, NULL) < 0) {
+                close(fd);
+                return;
         }
+        serve(s, fd, uid, req);
+        loop_check_done(s);
+}
+
+/* Clients that sent nothing within SV_REQUEST_MS are dropped. */
+static void on_conn_deadline(struct sv *s)
+{
+        uint64_t now = now_ms();
+
+        for (size_t i = s->n_conns; i-- > 0;) {
+                if (s->conns[i].deadline_ms > now)
+                        continue;
+                int fd = s->conns[i].fd;
+                conn_drop(s, i);
+                close(fd);
+        }
+        arm_conn_deadline(s);
+}
+
+/* Accept a client; its request is read when it arrives, by the loop: a slow
+ * or silent client never stalls the sandbox's supervision. */
+static void on_control(struct sv *s)
+{
+        sbx_autoerror e = NULL;
+        uid_t uid;
+        int fd;
+
+        if (sbx_control_accept(s->listenfd, s->sb->uid, &fd, &uid, &e) < 0) {
+                if (e && e->code == EACCES)
+                        sv_event(s, "error", json_pack("{s:s}", "reason", e->message));
+                return;
+        }
+        int r = s->n_conns < SV_MAX_CONNS
+                        ? sbx_evloop_add(s->loop, fd, EPOLLIN, on_conn, s, &e)
+                        : sbx_error_set(&e, EBUSY, "too many control connections waiting (%d)",
+                                        SV_MAX_CONNS);
+        if (r < 0) {
+                sbx_control_send_error(fd, e);
+                close(fd);
+                return;
+        }
+        s->conns[s->n_conns++] = (struct sv_conn){ .fd = fd, .uid = uid,
+                                                   .deadline_ms = now_ms() + SV_REQUEST_MS };
+        arm_conn_deadline(s);
+}
+
+static void on_signal(struct sbx_evloop *loop, int fd, uint32_t signo, void *data)
+{
+        struct sv *s = data;
+
+        (void)loop;
+        (void)fd;
+        if (s->foreground) {
+                sv_foreground_signal(s, (int)signo);
+        } else if (signo == SIGTERM && !s->destroy_after_stop) {
+                /* SIGTERM: stop the sandbox, keep the state, and leave. */
+                s->quit = true;
+                if (s->pidfd >= 0 && !s->stopping)
+                        sv_stop(s, s->spec->lifecycle.stop_timeout_ms);
+                else if (s->pidfd < 0)
+                        s->done = true;
+        }
+        loop_check_done(s);
 }
 
 static void dispatch_event(struct sv *s, enum sv_source src)
 {
         switch (src) {
-        case SV_SRC_SIGNAL: on_signal(s); break;
         case SV_SRC_CONTROL: on_control(s); break;
         case SV_SRC_PIDFD: sv_on_init_exit(s); break;
         case SV_SRC_LOG: sv_on_log(s); break;
@@ -250,27 +350,32 @@ static void dispatch_event(struct sv *s, enum sv_source src)
         case SV_SRC_GRACE: sv_on_grace(s); break;
         case SV_SRC_RESTART: sv_on_restart_timer(s); break;
         case SV_SRC_SAMPLE: sv_on_sample(s); break;
+        case SV_SRC_CONN_DEADLINE: on_conn_deadline(s); break;
         default: sv_watch_dispatch(s, (int)src); break;
         }
 }
 
 static int sv_loop(struct sv *s)
 {
-        struct epoll_event ev[16];
+        return s->done ? 0 : sbx_evloop_run(s->loop);
+}
 
-        while (!s->done) {
-                int n = epoll_wait(s->epfd, ev, SBX_ARRAY_SIZE(ev), -1);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                for (int i = 0; i < n && !s->done; i++) {
-                        enum sv_source src = (enum sv_source)(ev[i].data.u64 >> 32);
-                        /* The log pipe first: read what the command wrote before it died. */
-                        if (src == SV_SRC_PIDFD && s->log_fd >= 0)
-                                sv_on_log(s);
-                        dispatch_event(s, src);
-                }
+/* The loop's timers: timeout, stop grace, restart backoff, usage sampling and
+ * the control connections' deadline. */
+static int open_timers(struct sv *s, sbx_error **err)
+{
+        struct {
+                int *fd;
+                enum sv_source src;
+        } t[] = { { &s->timeout_tfd, SV_SRC_TIMEOUT }, { &s->grace_tfd, SV_SRC_GRACE },
+                  { &s->restart_tfd, SV_SRC_RESTART }, { &s->sample_tfd, SV_SRC_SAMPLE },
+                  { &s->conn_tfd, SV_SRC_CONN_DEADLINE } };
+
+        for (size_t i = 0; i < SBX_ARRAY_SIZE(t); i++) {
+                int fd = sbx_evloop_timer(s->loop, on_source, &s->tags[t[i].src], err);
+                if (fd < 0)
+                        return fd;
+                *t[i].fd = fd;
         }
         return 0;
 }
@@ -279,30 +384,27 @@ static int open_fds(struct sv *s, sbx_error **err)
 {
         sigset_t set;
 
+        for (int i = 0; i < SV_SRC_COUNT; i++)
+                s->tags[i] = (struct sv_tag){ .s = s, .src = (enum sv_source)i };
         sbx_forwarded_signals(&set);
         sigaddset(&set, SIGCHLD);
         sigaddset(&set, SIGPIPE);
         sigprocmask(SIG_BLOCK, &set, NULL);
-        s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-        s->epfd = epoll_create1(EPOLL_CLOEXEC);
-        int *tfds[] = { &s->timeout_tfd, &s->grace_tfd, &s->restart_tfd, &s->sample_tfd };
-        for (size_t i = 0; i < SBX_ARRAY_SIZE(tfds); i++)
-                *tfds[i] = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-        if (s->sigfd < 0 || s->epfd < 0 || s->timeout_tfd < 0 || s->grace_tfd < 0 ||
-            s->restart_tfd < 0 || s->sample_tfd < 0)
-                return sbx_error_errno(err, errno, "supervisor fds");
+        int r = sbx_evloop_new(&s->loop, err);
+        if (r >= 0)
+                r = sbx_evloop_signals(s->loop, &set, on_signal, s, err);
+        if (r >= 0)
+                r = open_timers(s, err);
+        if (r < 0)
+                return sbx_error_prefix(err, r, "supervisor");
         sbx_autofree char *sock = sbx_registry_path(s->state_dir, s->sb->id, SBX_CONTROL_SOCKET);
         if (!sock)
                 return sbx_error_errno(err, ENOMEM, "control socket");
-        int r = sbx_control_listen(sock, &s->listenfd, err);
+        r = sbx_control_listen(sock, &s->listenfd, err);
         if (r < 0)
                 return r;
-        if (sv_watch(s, s->sigfd, SV_SRC_SIGNAL) < 0 || sv_watch(s, s->listenfd, SV_SRC_CONTROL) < 0 ||
-            sv_watch(s, s->timeout_tfd, SV_SRC_TIMEOUT) < 0 ||
-            sv_watch(s, s->grace_tfd, SV_SRC_GRACE) < 0 ||
-            sv_watch(s, s->restart_tfd, SV_SRC_RESTART) < 0 ||
-            sv_watch(s, s->sample_tfd, SV_SRC_SAMPLE) < 0)
-                return sbx_error_errno(err, errno, "epoll_ctl");
+        if (sv_watch(s, s->listenfd, SV_SRC_CONTROL) < 0)
+                return sbx_error_errno(err, errno, "watch %s", sock);
         return 0;
 }
 
@@ -370,10 +472,15 @@ static void report_ready(int fd, int r, const sbx_error *e)
 
 static void sv_close(struct sv *s)
 {
-        int *fds[] = { &s->epfd, &s->sigfd, &s->listenfd, &s->pidfd, &s->msg_fd, &s->log_fd,
-                       &s->log_out, &s->timeout_tfd, &s->grace_tfd, &s->restart_tfd,
-                       &s->sample_tfd };
+        int *fds[] = { &s->listenfd, &s->pidfd, &s->msg_fd, &s->log_fd, &s->log_out };
         sv_watch_free(s);
+        while (s->n_conns > 0) {
+                int fd = s->conns[0].fd;
+                conn_drop(s, 0);
+                close(fd);
+        }
+        sbx_evloop_free(s->loop); /* and its signalfd and timers */
+        s->loop = NULL;
         for (size_t i = 0; i < SBX_ARRAY_SIZE(fds); i++)
                 sbx_closep(fds[i]);
         sbx_cgroup_free(s->cg);
@@ -381,15 +488,13 @@ static void sv_close(struct sv *s)
         sbx_sandbox_free(s->sb);
         free(s->dir);
         free(s->log_path);
-        free(s->fail_step);
-        free(s->failure);
 }
 
 int sbx_supervisor_main(int argc, char **argv)
 {
-        struct sv s = { .epfd = -1, .sigfd = -1, .listenfd = -1, .pidfd = -1, .msg_fd = -1,
-                        .log_fd = -1, .log_out = -1, .timeout_tfd = -1, .grace_tfd = -1,
-                        .restart_tfd = -1, .sample_tfd = -1 };
+        struct sv s = { .listenfd = -1, .pidfd = -1, .msg_fd = -1, .log_fd = -1, .log_out = -1,
+                        .timeout_tfd = -1, .grace_tfd = -1, .restart_tfd = -1, .sample_tfd = -1,
+                        .conn_tfd = -1 };
         sbx_autoerror e = NULL;
 
         if (argc < 4)

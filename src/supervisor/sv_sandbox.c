@@ -15,6 +15,7 @@
 #include "sandboxctl/events.h"
 #include "sandboxctl/util.h"
 #include "src/lib/run-internal.h"
+#include "src/lib/supervise.h"
 #include "sv_internal.h"
 #include "watch_loop.h"
 
@@ -24,7 +25,6 @@
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
 #endif
-static int signal_processes(struct sv *s, int sig, sbx_error **err);
 
 static int pidfd_signal(int pidfd, int sig)
 {
@@ -159,10 +159,7 @@ static int prepare(struct sv *s, struct sbx_strv *env, char **scratch, sbx_error
 
 static void clear_report(struct sv *s)
 {
-        free(s->fail_step);
-        free(s->failure);
-        s->fail_step = s->failure = NULL;
-        s->have_status = false;
+        memset(&s->msgs, 0, sizeof(s->msgs));
         s->timed_out = false;
         s->stopping = false;
 }
@@ -230,40 +227,12 @@ void sv_on_log(struct sv *s)
         }
 }
 
-static void read_messages(struct sv *s)
-{
-        struct sbx_child_msg msg;
-
-        while (read(s->msg_fd, &msg, sizeof(msg)) == (ssize_t)sizeof(msg)) {
-                msg.step[sizeof(msg.step) - 1] = '\0';
-                msg.message[sizeof(msg.message) - 1] = '\0';
-                if (msg.kind == SBX_MSG_COMMAND_STATUS) {
-                        s->have_status = true;
-                        s->status = msg.code;
-                } else if (!s->fail_step) {
-                        s->fail_step = strdup(msg.step);
-                        s->failure = strdup(msg.message);
-                }
-        }
-}
-
 static void record_exit(struct sv *s, const siginfo_t *si)
 {
         struct sbx_sandbox *sb = s->sb;
 
         sb->has_exit = true;
-        sb->exit_signal = 0;
-        if (s->have_status && WIFEXITED(s->status)) {
-                sb->exit_code = WEXITSTATUS(s->status);
-        } else if (s->have_status && WIFSIGNALED(s->status)) {
-                sb->exit_signal = WTERMSIG(s->status);
-                sb->exit_code = 128 + sb->exit_signal;
-        } else if (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED) {
-                sb->exit_signal = si->si_status;
-                sb->exit_code = 128 + si->si_status;
-        } else {
-                sb->exit_code = si->si_status;
-        }
+        sb->exit_code = sbx_sandbox_exit_code(&s->msgs, si, &sb->exit_signal);
         sb->init_pid = 0;
         sb->init_start = 0;
 }
@@ -333,9 +302,9 @@ static void after_exit(struct sv *s)
         if (s->stopping) {
                 set_reason(s, SBX_STATUS_STOPPED, "stopped (%s)", how);
                 sv_event(s, "stopped", NULL);
-        } else if (s->fail_step) {
-                set_reason(s, SBX_STATUS_ERROR, "setup failed: %s: %s", s->fail_step,
-                           s->failure ? s->failure : "unknown error");
+        } else if (s->msgs.fail_kind) {
+                set_reason(s, SBX_STATUS_ERROR, "setup failed: %s: %s", s->msgs.step,
+                           s->msgs.message[0] ? s->msgs.message : "unknown error");
                 sv_event(s, "error", json_pack("{s:s}", "reason", s->sb->reason));
         } else if (s->timed_out) {
                 set_reason(s, SBX_STATUS_STOPPED, "timeout reached");
@@ -365,18 +334,14 @@ static void close_init(struct sv *s)
 void sv_on_init_exit(struct sv *s)
 {
         siginfo_t si = { 0 };
-        long r;
 
         if (s->pidfd < 0)
                 return;
-        /* WNOHANG: the event may be stale (the init it was for is gone and
+        /* nohang: the event may be stale (the init it was for is gone and
          * a new one runs), and the loop must never block here. */
-        do
-                r = syscall(SYS_waitid, P_PIDFD, s->pidfd, &si, WEXITED | WNOHANG | __WALL, NULL);
-        while (r < 0 && errno == EINTR);
-        if ((r < 0 && errno == EAGAIN) || (r == 0 && si.si_pid == 0))
+        if (sbx_sandbox_reap(s->pidfd, true, &si, NULL, NULL) == 0)
                 return;
-        read_messages(s);
+        sbx_sandbox_read_msgs(s->msg_fd, &s->msgs);
         /* Nothing of the sandbox outlives its init (processes that left the
          * pid namespace's reach, if any, are in the cgroup). */
         if (s->cg)
@@ -416,11 +381,8 @@ void sv_on_init_exit(struct sv *s)
 /* The grace period is over: kill everything. */
 static void kill_all(struct sv *s)
 {
-        if (s->pidfd < 0)
-                return;
-        if (s->cg)
-                sbx_cgroup_kill(s->cg, NULL);
-        pidfd_signal(s->pidfd, SIGKILL);
+        if (s->pidfd >= 0)
+                sbx_sandbox_kill(s->pidfd, s->cg);
 }
 
 void sv_stop(struct sv *s, uint64_t grace_ms)
@@ -429,53 +391,37 @@ void sv_stop(struct sv *s, uint64_t grace_ms)
         s->sb->status = SBX_STATUS_STOPPING;
         sv_save(s);
         sv_timer_arm(s->restart_tfd, 0, 0);
-        /* init forwards TERM, INT, HUP and QUIT to the command; any other stop
-         * signal (lifecycle.stop_signal) goes to every process but init. */
-        int sig = s->spec->lifecycle.stop_signal;
-        sigset_t forwarded;
-        sbx_forwarded_signals(&forwarded);
-        if (sigismember(&forwarded, sig) == 1)
-                pidfd_signal(s->pidfd, sig);
-        else
-                signal_processes(s, sig, NULL);
+        sbx_sandbox_signal_stop(s->pidfd, s->init_pid, s->cg, s->spec->lifecycle.stop_signal,
+                                NULL);
         if (grace_ms == 0)
                 kill_all(s);
         else
                 sv_timer_arm(s->grace_tfd, grace_ms, 0);
 }
 
-/* Did the timer really expire? An event may be stale: epoll_wait returned
- * it in the same batch as one whose handler re-armed or disarmed the timer
- * (timerfd_settime clears the count), e.g. the grace timer beside the
- * exit of the init it was for. */
-static bool timer_expired(int tfd)
-{
-        uint64_t ticks = 0;
-
-        return read(tfd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks) && ticks > 0;
-}
-
+/* The timer handlers run only when their timer really expired: the loop
+ * drops an event of a timer that a handler earlier in the same batch re-armed
+ * or disarmed (e.g. the grace timer beside the exit of the init it was for). */
 void sv_on_grace(struct sv *s)
 {
-        if (timer_expired(s->grace_tfd))
-                kill_all(s);
+        kill_all(s);
 }
 
 void sv_on_timeout(struct sv *s)
 {
-        if (!timer_expired(s->timeout_tfd) || s->pidfd < 0)
+        if (s->pidfd < 0)
                 return;
         s->timed_out = true;
         sv_event(s, "timeout", json_pack("{s:I}", "timeout_ms",
                                          (json_int_t)s->spec->limits.timeout_ms));
-        pidfd_signal(s->pidfd, SIGKILL);
+        sbx_sandbox_kill(s->pidfd, s->cg);
 }
 
 void sv_on_restart_timer(struct sv *s)
 {
         sbx_autoerror e = NULL;
 
-        if (!timer_expired(s->restart_tfd) || s->pidfd >= 0)
+        if (s->pidfd >= 0)
                 return;
         s->sb->restarts++;
         sv_event(s, "restarted", json_pack("{s:I, s:I}", "restarts", (json_int_t)s->sb->restarts,
@@ -491,7 +437,7 @@ void sv_on_sample(struct sv *s)
 {
         struct sbx_cgroup_usage u;
 
-        if (!timer_expired(s->sample_tfd) || !s->cg || s->pidfd < 0 ||
+        if (!s->cg || s->pidfd < 0 ||
             sbx_cgroup_sample(s->cg, &u, NULL) < 0)
                 return;
         if ((u.have & SBX_CGROUP_HAVE_OOM) && u.oom_kills > s->seen_oom) {
@@ -506,26 +452,6 @@ void sv_on_sample(struct sv *s)
         }
 }
 
-/* Signal every process of the sandbox but its init (which would drop it). */
-static int signal_processes(struct sv *s, int sig, sbx_error **err)
-{
-        const char *const *dirs = sbx_cgroup_dirs(s->cg);
-        sbx_autofree char *path = NULL;
-
-        if (!dirs || !dirs[0] || asprintf(&path, "%s/cgroup.procs", dirs[0]) < 0)
-                return sbx_error_set(err, ENOENT, "sandbox %s has no cgroup", s->sb->id);
-        FILE *f = fopen(path, "re");
-        if (!f)
-                return sbx_error_errno(err, errno, "open %s", path);
-        int pid, n = 0;
-        while (fscanf(f, "%d", &pid) == 1) {
-                if (pid != s->init_pid && kill(pid, sig) == 0)
-                        n++;
-        }
-        fclose(f);
-        return n;
-}
-
 int sv_kill(struct sv *s, int sig, sbx_error **err)
 {
         if (s->pidfd < 0)
@@ -535,7 +461,8 @@ int sv_kill(struct sv *s, int sig, sbx_error **err)
                         return sbx_error_errno(err, errno, "kill sandbox init");
                 return 0;
         }
-        int r = signal_processes(s, sig, err);
+        /* Every process but init, which would drop it. */
+        int r = sbx_cgroup_signal_except(s->cg, s->init_pid, sig, err);
         return r < 0 ? r : 0;
 }
 

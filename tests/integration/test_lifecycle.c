@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +21,7 @@
 #include "run_helpers.h"
 #include "sandboxctl/control.h"
 #include "sandboxctl/runtime.h"
+#include "sandboxctl/util.h"
 
 TestSuite(lifecycle, .init = lc_setup, .fini = lc_teardown, .timeout = 240);
 
@@ -356,6 +360,79 @@ Test(lifecycle, control_socket_refuses_other_uid)
         char *s = lc_status(id);
         cr_assert_str_eq(s, "running", "the refused request changed nothing");
         free(s);
+        struct run_result r;
+        cr_assert_eq(lc_sbx(&r, "destroy", "--time", "0", id, NULL), 0);
+        sbx_test_result_free(&r);
+        free(id);
+}
+
+static double mono_s(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int connect_silent(const char *path)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+        cr_assert_geq(fd, 0);
+        cr_assert_lt(strlen(path), sizeof(sa.sun_path), "socket path too long: %s", path);
+        memcpy(sa.sun_path, path, strlen(path) + 1);
+        cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "connect %s", path);
+        return fd;
+}
+
+/* Clients that connect and say nothing hold nobody up: another client is
+ * answered at once (while 16 wait, one more is refused), the timeout is
+ * enforced on time, and they are dropped after 2 s. (A supervisor that waited for each one's request in turn
+ * would stall 2 s per client.) */
+Test(lifecycle, silent_control_clients_do_not_stall_the_supervisor)
+{
+        double scale = sbx_test_time_scale();
+        char *id = lc_create("exec sleep 300", "--timeout", "3s", NULL);
+        double t0 = mono_s();
+        char path[512];
+        int silent[16];
+
+        snprintf(path, sizeof(path), "%s/%s/%s", lc_state_dir(), id, SBX_CONTROL_SOCKET);
+        for (size_t i = 0; i < 4; i++)
+                silent[i] = connect_silent(path);
+        json_t *req = json_pack("{s:s}", "op", "status");
+        sbx_autoerror e = NULL;
+        double t1 = mono_s();
+        int rc = sbx_control_call(path, req, (int)(1000 * scale), NULL, &e);
+        double answered = mono_s() - t1;
+        json_decref(req);
+        cr_assert_eq(rc, 0, "status beside silent clients: %s", e ? e->message : "");
+        cr_assert_lt(answered, 1.0 * scale, "status took %.2f s", answered);
+        /* 16 may wait at once; one more is refused at once. */
+        for (size_t i = 4; i < SBX_ARRAY_SIZE(silent); i++)
+                silent[i] = connect_silent(path);
+        sbx_autoerror busy = NULL;
+        req = json_pack("{s:s}", "op", "status");
+        rc = sbx_control_call(path, req, (int)(1000 * scale), NULL, &busy);
+        json_decref(req);
+        cr_assert_eq(rc, -EBUSY, "a 17th client: %d %s", rc, busy ? busy->message : "");
+        /* The silent clients are dropped (end of file) after about 2 s. */
+        for (size_t i = 0; i < SBX_ARRAY_SIZE(silent); i++) {
+                struct pollfd p = { .fd = silent[i], .events = POLLIN };
+                char c;
+                cr_assert_eq(poll(&p, 1, (int)(4000 * scale)), 1, "silent client %zu kept", i);
+                cr_assert_eq(recv(silent[i], &c, 1, MSG_DONTWAIT), 0);
+                close(silent[i]);
+        }
+        cr_assert(lc_wait_status(id, "stopped", 3 + 3 * scale), "the timeout did not stop it");
+        double stopped = mono_s() - t0;
+        cr_assert_lt(stopped, 3 + 1.5 * scale, "stopped %.2f s after start (timeout 3 s)", stopped);
+        json_t *info = lc_info(id);
+        cr_assert_not_null(info);
+        const char *reason = json_string_value(json_object_get(info, "reason"));
+        cr_assert(reason && strstr(reason, "timeout"), "reason: %s", reason ? reason : "(none)");
+        json_decref(info);
         struct run_result r;
         cr_assert_eq(lc_sbx(&r, "destroy", "--time", "0", id, NULL), 0);
         sbx_test_result_free(&r);
