@@ -215,6 +215,9 @@ int sv_start(struct sv *s, sbx_error **err)
                         .workspace = s->sb->workspace,
                         .scratch_dir = scratch,
                         .namespaces = sbx_ns_for_spec(s->spec),
+                        /* Long-lived: pid 1 becomes sandboxctl-init, which
+                         * CRIU can checkpoint. */
+                        .init_exe = sbx_init_exe(),
                 };
                 clear_report(s);
                 r = spawn_init(s, &ctx, err);
