@@ -131,6 +131,13 @@ int sbx_snapshot_prune(struct sbx_snapshot_store *store, uint32_t keep, sbx_erro
 int sbx_snapshot_restore_fs(struct sbx_snapshot_store *store, uint32_t version, const char *name,
                             const char *target, sbx_error **err);
 
+/* The root mount of pid's mount namespace alone (not what is mounted on
+ * it: directories, empty files, symlinks) copied into the new directory
+ * dest (snapshot_root.c): what CRIU restores a sandbox's mounts on. */
+int sbx_snapshot_root_save(pid_t pid, const char *dest, sbx_error **err);
+/* Copy such a skeleton from src into dest (created if missing). */
+int sbx_snapshot_root_copy(const char *src, const char *dest, sbx_error **err);
+
 /* CRIU (criu.c). The criu binary: $SANDBOXCTL_CRIU, else "criu" in PATH. */
 #define SBX_CRIU_ENV "SANDBOXCTL_CRIU"
 
@@ -157,6 +164,11 @@ struct sbx_criu_restore_opts {
         const char *root; /* the rootfs (--root), NULL: as dumped */
         const char *cgroup_root; /* restore under this cgroup (--cgroup-root), NULL: as dumped */
         bool shell_job;
+        /* --inherit-fd: the caller's fds[i] (not close-on-exec) stands for
+         * the dumped file keys[i] ("pipe:[1234]"). */
+        const int *inherit_fds;
+        const char *const *inherit_keys;
+        size_t n_inherit;
 };
 /* Restore the tree as a child of the caller; returns its pid (in the
  * caller's pid namespace). The log is images_dir/restore.log. */

@@ -334,6 +334,9 @@ int sbx_criu_restore(const struct sbx_criu_restore_opts *o, pid_t *ret_pid, sbx_
         if ((o->root && criu_local_set_root(opts, o->root) < 0) ||
             (o->cgroup_root && criu_local_add_cg_root(opts, NULL, o->cgroup_root) < 0))
                 return sbx_error_errno(err, ENOMEM, "criu restore: options");
+        for (size_t i = 0; i < o->n_inherit; i++)
+                if (criu_local_add_inherit_fd(opts, o->inherit_fds[i], o->inherit_keys[i]) < 0)
+                        return sbx_error_errno(err, ENOMEM, "criu restore: inherit fd option");
         r = criu_local_restore_child(opts);
         if (r <= 0) {
                 char what[4200];

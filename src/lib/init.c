@@ -208,9 +208,12 @@ _Noreturn void sbx_init_main(const struct sbx_sandbox_ctx *ctx)
         if (exec_init && pipe2(ready, O_CLOEXEC) < 0)
                 exec_init = false;
         /* stdin: the sandbox's /dev/null rather than the host's, whose
-         * mount CRIU would not find in the sandbox. */
-        if (exec_init)
+         * mount CRIU would not find in the sandbox; and a session of its
+         * own (CRIU wants the session leader inside the pid namespace). */
+        if (exec_init) {
                 reopen_stdin();
+                setsid();
+        }
         pid_t command = fork();
         if (command < 0) {
                 char why[128];

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -108,6 +109,25 @@ static void thaw(struct sv *s, struct ckpt *c)
         c->frozen = false;
 }
 
+/* The inodes of the sandbox's pipes to the supervisor (SV_CKPT_FDS_FILE). */
+static int save_fds(struct sv *s, struct ckpt *c, sbx_error **err)
+{
+        struct stat log, msg;
+        sbx_autofree char *path = NULL;
+
+        if (fstat(s->log_fd, &log) < 0 || fstat(s->msg_fd, &msg) < 0)
+                return sbx_error_errno(err, errno, "checkpoint: stat the sandbox's pipes");
+        if (asprintf(&path, "%s/%s", c->images, SV_CKPT_FDS_FILE) < 0)
+                return sbx_error_errno(err, ENOMEM, "checkpoint");
+        FILE *f = fopen(path, "we");
+        if (!f)
+                return sbx_error_errno(err, errno, "create %s", path);
+        fprintf(f, "log %lu msg %lu\n", (unsigned long)log.st_ino, (unsigned long)msg.st_ino);
+        if (fclose(f) != 0)
+                return sbx_error_errno(err, errno, "write %s", path);
+        return 0;
+}
+
 /* Full: dump the tree from the init into a temp dir of the store (".tmp-"
  * names are removed by the next snapshot if this one is interrupted). */
 static int dump(struct sv *s, struct ckpt *c, struct sbx_snapshot_store *st, sbx_error **err)
@@ -124,7 +144,16 @@ static int dump(struct sv *s, struct ckpt *c, struct sbx_snapshot_store *st, sbx
                 .freezer = s->sb->cgroup,
                 .leave_running = true,
         };
-        return sbx_criu_dump(&o, err);
+        int r = sbx_criu_dump(&o, err);
+        if (r >= 0)
+                r = save_fds(s, c, err);
+        if (r >= 0 && !s->spec->filesystem.rootfs) {
+                sbx_autofree char *root = NULL;
+                if (asprintf(&root, "%s/root", c->images) < 0)
+                        return sbx_error_errno(err, ENOMEM, "checkpoint");
+                r = sbx_snapshot_root_save(s->init_pid, root, err);
+        }
+        return r;
 }
 
 static int take(struct sv *s, struct ckpt *c, sbx_error **err)

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <jansson.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "lifecycle_helpers.h"
 #include "sandboxctl/cgroup.h"
 #include "sandboxctl/snapshot.h"
 
@@ -267,6 +269,161 @@ Test(criu, dump_of_a_missing_pid_names_criu_error)
         cr_assert_lt(r, 0);
         cr_assert(strncmp(err->message, "criu dump of pid 999999: ", 25) == 0, "%s", err->message);
         cr_assert(strstr(err->message, "(log: /tmp/sbx-criu-missing."), "%s", err->message);
+}
+
+/* ---- Full checkpoints of sandboxes (sandboxctl create / checkpoint) ---- */
+
+static char sb_base[64], sb_ws[96], sb_data[96];
+
+static void sb_setup(void)
+{
+        lc_setup();
+        snprintf(sb_base, sizeof(sb_base), "/tmp/sbx-criu-sb.XXXXXX");
+        cr_assert_not_null(mkdtemp(sb_base));
+        snprintf(sb_ws, sizeof(sb_ws), "%s/ws", sb_base);
+        snprintf(sb_data, sizeof(sb_data), "%s/data", sb_base);
+        cr_assert_eq(mkdir(sb_ws, 0755), 0);
+        cr_assert_eq(mkdir(sb_data, 0700), 0);
+        setenv("SANDBOXCTL_DATA_DIR", sb_data, 1);
+        /* The counter runs from the workspace: the build dir may not be
+         * visible inside the sandbox. */
+        char src[512], dst[256], cmd[1024];
+        snprintf(src, sizeof(src), "%s/tests/integration/criu-counter", getenv("SBX_BUILD_ROOT"));
+        snprintf(dst, sizeof(dst), "%s/criu-counter", sb_ws);
+        snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", src, dst);
+        cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+static void sb_teardown(void)
+{
+        lc_teardown();
+        nftw(sb_base, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+TestSuite(criu_sandbox, .init = sb_setup, .fini = sb_teardown, .timeout = 300);
+
+/* The counter's log in the workspace, as a struct counter for last_count. */
+static struct counter sb_counter(void)
+{
+        struct counter c = { 0 };
+        snprintf(c.log, sizeof(c.log), "%s/count", sb_ws);
+        return c;
+}
+
+static char *create_counter(const char *name)
+{
+        return lc_create("exec ./criu-counter count", "--name", name, "-w", sb_ws, "--timeout",
+                         "0s", "--hostname", HOSTNAME, NULL);
+}
+
+/* The count does not move for 0.5 s (the counter writes every 20 ms). */
+static void expect_stopped(const struct counter *c)
+{
+        unsigned long n = last_count(c, NULL, NULL);
+        struct timespec ts = { 0, 500 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+        cr_assert_eq(last_count(c, NULL, NULL), n, "the counter went on after the checkpoint");
+}
+
+static void sbx_expect(int want, const char *what, struct run_result *r, int got)
+{
+        cr_assert_eq(got, want, "%s: exit %d, want %d: %s", what, got, want, r->err);
+        sbx_test_result_free(r);
+}
+
+static json_t *sb_snapshots(const char *id)
+{
+        struct run_result r;
+        cr_assert_eq(lc_sbx(&r, "snapshots", "--json", id, NULL), 0, "%s", r.err);
+        json_t *a = json_loads(r.out, 0, NULL);
+        cr_assert(json_is_array(a), "snapshots --json printed %s", r.out);
+        sbx_test_result_free(&r);
+        return a;
+}
+
+Test(criu_sandbox, checkpoint_leave_running_then_stop)
+{
+        struct run_result r;
+        struct counter c = sb_counter();
+        char *id = create_counter("ck1");
+        unsigned long n = wait_count_above(&c, 5);
+
+        sbx_expect(0, "checkpoint --leave-running", &r,
+                   lc_sbx(&r, "checkpoint", "--leave-running", "--name", "first", id, NULL));
+        char *st = lc_status(id);
+        cr_assert_str_eq(st, "running");
+        free(st);
+        n = wait_count_above(&c, n + 5);
+
+        sbx_expect(0, "checkpoint", &r, lc_sbx(&r, "checkpoint", id, NULL));
+        cr_assert(lc_wait_status(id, "stopped", 30), "stopped after the checkpoint");
+        expect_stopped(&c);
+        json_t *a = sb_snapshots(id);
+        cr_assert_eq(json_array_size(a), 2);
+        for (size_t i = 0; i < 2; i++)
+                cr_assert_str_eq(json_string_value(json_object_get(json_array_get(a, i), "kind")),
+                                 "full");
+        json_decref(a);
+        sbx_expect(0, "destroy", &r, lc_sbx(&r, "destroy", "--time", "0", id, NULL));
+        free(id);
+}
+
+/* memory.max (v2) or memory.limit_in_bytes (v1) of the sandbox's cgroup. */
+static void memory_limit(const char *id, char *buf, size_t len)
+{
+        json_t *o = lc_info(id);
+        const char *cg = json_string_value(json_object_get(o, "cgroup"));
+        char path[512];
+        buf[0] = '\0';
+        cr_assert_not_null(cg, "info --json has a cgroup");
+        /* Absolute on cgroup v2, relative to the hierarchy on v1. */
+        snprintf(path, sizeof(path), "%s%s/memory.max",
+                 strncmp(cg, "/sys/fs/cgroup/", 15) == 0 ? "" : "/sys/fs/cgroup", cg);
+        FILE *f = fopen(path, "r");
+        if (!f) {
+                snprintf(path, sizeof(path), "/sys/fs/cgroup/memory%s/memory.limit_in_bytes", cg);
+                f = fopen(path, "r");
+        }
+        cr_assert_not_null(f, "open %s", path);
+        cr_assert_not_null(fgets(buf, (int)len, f));
+        fclose(f);
+        json_decref(o);
+}
+
+/* checkpoint (stops it), restore: the counter goes on from the same count,
+ * with the same pid inside, the same hostname and the same memory limit. */
+Test(criu_sandbox, restore_continues_the_counter)
+{
+        struct run_result r;
+        struct counter c = sb_counter();
+        char *id = create_counter("ck2");
+        wait_count_above(&c, 5);
+        char limit[64], limit2[64];
+        memory_limit(id, limit, sizeof(limit));
+
+        sbx_expect(0, "checkpoint", &r, lc_sbx(&r, "checkpoint", id, NULL));
+        cr_assert(lc_wait_status(id, "stopped", 30), "stopped after the checkpoint");
+        expect_stopped(&c);
+        int pid = 0;
+        char host[64] = "";
+        unsigned long n = last_count(&c, &pid, host);
+
+        sbx_expect(0, "restore", &r, lc_sbx(&r, "restore", id, NULL));
+        char *st = lc_status(id);
+        cr_assert_str_eq(st, "running");
+        free(st);
+        /* last_count asserts that every count follows the one before. */
+        wait_count_above(&c, n + 5);
+        int pid2 = 0;
+        char host2[64] = "";
+        last_count(&c, &pid2, host2);
+        cr_assert_eq(pid2, pid, "pid inside: %d after the restore, %d before", pid2, pid);
+        cr_assert_str_eq(host2, HOSTNAME);
+        memory_limit(id, limit2, sizeof(limit2));
+        cr_assert_str_eq(limit2, limit, "the memory limit after the restore");
+        cr_assert_eq(lc_count_events(id, "restored"), 1);
+        sbx_expect(0, "destroy", &r, lc_sbx(&r, "destroy", "--time", "0", id, NULL));
+        free(id);
 }
 
 static bool criu_required(void)
