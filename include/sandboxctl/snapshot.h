@@ -153,6 +153,9 @@ struct sbx_criu_dump_opts {
          * or v1 freezer directory), NULL: none. It is thawed on every path. */
         const char *freezer;
         bool leave_running; /* else the tree is killed after the dump */
+        /* The caller froze `freezer` and thaws it itself: CRIU finds it
+         * frozen and leaves it so; it is not thawed here either. */
+        bool keep_frozen;
         bool shell_job; /* the tree shares its session with the caller */
 };
 /* Dump a process tree with its namespaces. The log is images_dir/dump.log;

@@ -310,7 +310,7 @@ int sbx_criu_dump(const struct sbx_criu_dump_opts *o, sbx_error **err)
         r = criu_local_dump(opts);
         /* CRIU thaws what it froze, except when it failed half-way or killed
          * the tree; a frozen sandbox is never left behind. */
-        if (o->freezer)
+        if (o->freezer && !o->keep_frozen)
                 thaw(o->freezer);
         if (r < 0) {
                 char what[64];

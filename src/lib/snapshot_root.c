@@ -63,7 +63,9 @@ static int skel_copy(int src, int dst, int depth)
 {
         if (depth > SKEL_MAX_DEPTH)
                 return -ELOOP;
-        int fd = dup(src);
+        /* A fresh open: src may be an O_PATH fd (open_tree), which
+         * getdents refuses. */
+        int fd = openat(src, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
         if (!d) {
                 int e = errno;
@@ -80,19 +82,24 @@ static int skel_copy(int src, int dst, int depth)
         return r;
 }
 
-/* The child: join pid's mount namespace, clone its root mount alone, copy
- * it into dst. Exits with the errno. */
+/* The child: join pid's mount namespace, clone the mount of its root
+ * alone (from /proc/PID/root, opened before: the namespace's own root is
+ * not what a pivot_root'ed sandbox sees), copy it into dst. Exits with the
+ * errno. */
 static _Noreturn void skel_child(pid_t pid, int dst)
 {
         char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
+        int root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
         int ns = open(path, O_RDONLY | O_CLOEXEC);
-        if (ns < 0 || setns(ns, CLONE_NEWNS) < 0)
+        if (root < 0 || ns < 0 || setns(ns, CLONE_NEWNS) < 0)
                 _exit(errno);
-        int root = (int)syscall(SYS_open_tree, AT_FDCWD, "/", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-        if (root < 0)
+        int tree = (int)syscall(SYS_open_tree, root, "",
+                                AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        if (tree < 0)
                 _exit(errno);
-        int r = skel_copy(root, dst, 0);
+        int r = skel_copy(tree, dst, 0);
         _exit(r < 0 ? -r : 0);
 }
 

@@ -83,7 +83,8 @@ static int wait_frozen(const char *dir)
         }
 }
 
-/* fs-only: a consistent cut of the files (cgroup v2 freezer; on v1 the
+/* A consistent cut of the files, and of the files with the processes: the
+ * cgroup stays frozen until the copy is made (cgroup v2 freezer; on v1 the
  * copy is made with the sandbox running). */
 static int freeze(struct sv *s, struct ckpt *c, sbx_error **err)
 {
@@ -143,6 +144,9 @@ static int dump(struct sv *s, struct ckpt *c, struct sbx_snapshot_store *st, sbx
                 .images_dir = c->images,
                 .freezer = s->sb->cgroup,
                 .leave_running = true,
+                /* Frozen already (v2): CRIU leaves it frozen, and the
+                 * files are copied before the thaw, for one cut. */
+                .keep_frozen = c->frozen,
         };
         int r = sbx_criu_dump(&o, err);
         if (r >= 0)
@@ -164,7 +168,9 @@ static int take(struct sv *s, struct ckpt *c, sbx_error **err)
         int r = sbx_snapshot_store_open(c->data_dir, s->sb->id, &st, err);
 
         if (r >= 0)
-                r = c->fs_only ? freeze(s, c, err) : dump(s, c, st, err);
+                r = freeze(s, c, err);
+        if (r >= 0 && !c->fs_only)
+                r = dump(s, c, st, err);
         if (r < 0)
                 return r;
         struct sbx_snapshot_params p = {

@@ -9,6 +9,7 @@
  * requirement is enforced where CRIU can work, in the VM lane (SBX_VM=1) or
  * with SBX_TESTS_NEED_CRIU=1, where a failing probe is a failure. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -27,6 +28,7 @@
 
 #include "harness.h"
 #include "lifecycle_helpers.h"
+#include "run_helpers.h"
 #include "sandboxctl/cgroup.h"
 #include "sandboxctl/snapshot.h"
 
@@ -325,8 +327,26 @@ static void expect_stopped(const struct counter *c)
         cr_assert_eq(last_count(c, NULL, NULL), n, "the counter went on after the checkpoint");
 }
 
+/* The error lines of the CRIU log named in a "(log: PATH)" message. */
+static void show_named_log(const char *msg)
+{
+        const char *p = msg ? strstr(msg, "(log: ") : NULL;
+        char path[512], line[512];
+        if (!p)
+                return;
+        snprintf(path, sizeof(path), "%.*s", (int)strcspn(p + 6, ")"), p + 6);
+        FILE *f = fopen(path, "r");
+        while (f && fgets(line, sizeof(line), f))
+                if (strstr(line, "Error") || strstr(line, "Warn"))
+                        fprintf(stderr, "%s: %s", path, line);
+        if (f)
+                fclose(f);
+}
+
 static void sbx_expect(int want, const char *what, struct run_result *r, int got)
 {
+        if (got != want)
+                show_named_log(r->err);
         cr_assert_eq(got, want, "%s: exit %d, want %d: %s", what, got, want, r->err);
         sbx_test_result_free(r);
 }
@@ -422,6 +442,154 @@ Test(criu_sandbox, restore_continues_the_counter)
         memory_limit(id, limit2, sizeof(limit2));
         cr_assert_str_eq(limit2, limit, "the memory limit after the restore");
         cr_assert_eq(lc_count_events(id, "restored"), 1);
+        sbx_expect(0, "destroy", &r, lc_sbx(&r, "destroy", "--time", "0", id, NULL));
+        free(id);
+}
+
+/* A dir named .tmp-criu-* in the store (a full checkpoint is dumping). */
+static bool dumping(const char *store)
+{
+        DIR *d = opendir(store);
+        struct dirent *de;
+        bool found = false;
+        while (d && !found && (de = readdir(d)))
+                found = strncmp(de->d_name, ".tmp-criu-", 10) == 0;
+        if (d)
+                closedir(d);
+        return found;
+}
+
+/* The supervisor killed in the middle of a full checkpoint: no version is
+ * left (the temp images are no version, and nothing lists them), and the
+ * sandbox is gone with its cgroup, frozen or not (gc; lc_teardown checks
+ * that no cgroup is left). */
+Test(criu_sandbox, killed_during_a_full_checkpoint_leaves_no_half_version)
+{
+        struct run_result r;
+        struct counter c = sb_counter();
+        char *id = create_counter("ck3");
+        wait_count_above(&c, 5);
+        json_t *info = lc_info(id);
+        int sv = (int)json_integer_value(json_object_get(info, "pid"));
+        json_decref(info);
+        char store[256], v1[300];
+        snprintf(store, sizeof(store), "%s/%s/snapshots", sb_data, id);
+        snprintf(v1, sizeof(v1), "%s/1", store);
+
+        char *argv[] = { (char *)sbx_test_binary(), "checkpoint", id, NULL };
+        pid_t cli = fork();
+        cr_assert_geq(cli, 0);
+        if (cli == 0) {
+                int null = open("/dev/null", O_WRONLY);
+                dup2(null, 1), dup2(null, 2);
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        double end = now_s() + 60;
+        while (!dumping(store) && access(v1, F_OK) < 0 && now_s() < end)
+                usleep(1000);
+        bool caught = dumping(store) && access(v1, F_OK) < 0;
+        kill(sv, SIGKILL);
+        kill(cli, SIGKILL);
+        waitpid(cli, NULL, 0);
+        if (!caught)
+                cr_skip_test("the checkpoint ended before it could be interrupted");
+        cr_assert(rt_wait_no_process_with_arg(id, 30) || !lc_pid_alive(sv));
+        cr_assert(access(v1, F_OK) < 0, "no version 1");
+        cr_assert_eq(lc_sbx(&r, "snapshots", "--json", id, NULL), 0, "%s", r.err);
+        cr_assert_str_eq(r.out, "[]\n", "a half version is never listed");
+        sbx_test_result_free(&r);
+        sbx_expect(0, "gc", &r, lc_sbx(&r, "gc", NULL));
+        free(id);
+}
+
+/* ---- Benchmark: sandboxctl checkpoint/restore vs raw criu, same tree ---- */
+
+static double run_timed(const char *cmd)
+{
+        double t0 = now_s();
+        int rc = system(cmd);
+        cr_assert_eq(rc, 0, "%s: status %d", cmd, rc);
+        return now_s() - t0;
+}
+
+static double sbx_timed(const char *args)
+{
+        char cmd[1024];
+        snprintf(cmd, sizeof(cmd), "'%s' %s >/dev/null", sbx_test_binary(), args);
+        return run_timed(cmd);
+}
+
+/* Idle sandbox (the counter): `checkpoint --leave-running` against `criu
+ * dump --leave-running` of the same tree with the same options, and
+ * `restore` against `criu restore` of the same images on the same root;
+ * medians of 3. Printed as "BENCH name seconds" lines (docs/benchmarks.md). */
+Test(criu_sandbox, bench_idle_checkpoint_and_restore)
+{
+        const char *on = getenv("SBX_CRIU_BENCH"), *vm = getenv("SBX_VM");
+        if (!(on && strcmp(on, "1") == 0) && !(vm && strcmp(vm, "1") == 0))
+                cr_skip_test("set SBX_CRIU_BENCH=1 to measure (the VM lane does)");
+        struct run_result r;
+        struct counter c = sb_counter();
+        char *id = create_counter("bench");
+        wait_count_above(&c, 5);
+        json_t *info = lc_info(id);
+        int init = (int)json_integer_value(json_object_get(info, "init_pid"));
+        char cg[512];
+        const char *cgp = json_string_value(json_object_get(info, "cgroup"));
+        snprintf(cg, sizeof(cg), "%s%s", strncmp(cgp, "/sys/fs/cgroup/", 15) == 0 ? "" :
+                 "/sys/fs/cgroup", cgp);
+        json_decref(info);
+        double ck[3], raw_dump[3], rs[3], raw_rs[3];
+        char cmd[2048], args[256];
+        for (int i = 0; i < 3; i++) {
+                snprintf(args, sizeof(args), "checkpoint --leave-running %s", id);
+                ck[i] = sbx_timed(args);
+                snprintf(cmd, sizeof(cmd),
+                         "d=%s/raw%d && mkdir -p $d && criu dump -t %d -D $d -o dump.log "
+                         "--leave-running --freeze-cgroup %s --manage-cgroups --file-locks "
+                         "--network-lock nftables --ext-mount-map auto --enable-external-sharing "
+                         "--enable-external-masters",
+                         sb_base, i, init, cg);
+                raw_dump[i] = run_timed(cmd);
+        }
+        for (int i = 0; i < 3; i++) {
+                snprintf(args, sizeof(args), "stop --time 0 %s", id);
+                sbx_timed(args);
+                snprintf(args, sizeof(args), "restore --version 1 %s", id);
+                rs[i] = sbx_timed(args);
+        }
+        sbx_expect(0, "stop", &r, lc_sbx(&r, "stop", "--time", "0", id, NULL));
+        /* Raw: the images of version 1 on a copy of its root skeleton, in
+         * the sandbox's cgroup (criu makes it again), killed after. */
+        for (int i = 0; i < 3; i++) {
+                snprintf(cmd, sizeof(cmd),
+                         "v=%s/%s/snapshots/1/criu && r=%s/rawroot%d && cp -a $v/root $r && "
+                         "criu restore -D $v -o %s/raw-restore%d.log --root $r "
+                         "--restore-detached --manage-cgroups --file-locks --ext-mount-map auto "
+                         "--enable-external-sharing --enable-external-masters "
+                         "--pidfile %s/raw%d.pid",
+                         sb_data, id, sb_base, i, sb_base, i, sb_base, i);
+                raw_rs[i] = run_timed(cmd);
+                snprintf(cmd, sizeof(cmd), "kill -9 $(cat %s/raw%d.pid)", sb_base, i);
+                run_timed(cmd);
+                snprintf(cmd, sizeof(cmd), "%s/cgroup.procs", cg);
+                double end = now_s() + 10;
+                for (FILE *f; (f = fopen(cmd, "r")) && fgetc(f) != EOF && now_s() < end;)
+                        fclose(f), usleep(10000);
+        }
+        double *sets[] = { ck, raw_dump, rs, raw_rs };
+        const char *names[] = { "sandboxctl-checkpoint", "criu-dump", "sandboxctl-restore",
+                                "criu-restore" };
+        for (int k = 0; k < 4; k++) {
+                double *v = sets[k], m;
+                m = v[0] > v[1] ? (v[1] > v[2] ? v[1] : (v[0] > v[2] ? v[2] : v[0]))
+                                : (v[0] > v[2] ? v[0] : (v[1] > v[2] ? v[2] : v[1]));
+                printf("BENCH %s %.3f (%.3f %.3f %.3f)\n", names[k], m, v[0], v[1], v[2]);
+                cr_log_info("BENCH %s %.3f s", names[k], m);
+        }
+        fflush(stdout);
+        rmdir(cg); /* made again by the raw restores */
         sbx_expect(0, "destroy", &r, lc_sbx(&r, "destroy", "--time", "0", id, NULL));
         free(id);
 }
