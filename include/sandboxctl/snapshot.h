@@ -163,7 +163,8 @@ struct sbx_criu_dump_opts {
 int sbx_criu_dump(const struct sbx_criu_dump_opts *opts, sbx_error **err);
 
 struct sbx_criu_restore_opts {
-        const char *images_dir;
+        const char *images_dir; /* only read (a snapshot's criu/) */
+        const char *work_dir; /* restore.log and CRIU's stats, NULL: images_dir */
         const char *root; /* the rootfs (--root), NULL: as dumped */
         const char *cgroup_root; /* restore under this cgroup (--cgroup-root), NULL: as dumped */
         bool shell_job;
@@ -174,7 +175,7 @@ struct sbx_criu_restore_opts {
         size_t n_inherit;
 };
 /* Restore the tree as a child of the caller; returns its pid (in the
- * caller's pid namespace). The log is images_dir/restore.log. */
+ * caller's pid namespace). The log is work_dir/restore.log. */
 int sbx_criu_restore(const struct sbx_criu_restore_opts *opts, pid_t *ret_pid, sbx_error **err);
 
 #endif

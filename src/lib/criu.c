@@ -337,11 +337,19 @@ int sbx_criu_restore(const struct sbx_criu_restore_opts *o, pid_t *ret_pid, sbx_
         for (size_t i = 0; i < o->n_inherit; i++)
                 if (criu_local_add_inherit_fd(opts, o->inherit_fds[i], o->inherit_keys[i]) < 0)
                         return sbx_error_errno(err, ENOMEM, "criu restore: inherit fd option");
+        sbx_autoclose int work_fd = -1;
+        if (o->work_dir) {
+                work_fd = open(o->work_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (work_fd < 0)
+                        return sbx_error_errno(err, errno, "open %s", o->work_dir);
+                criu_local_set_work_dir_fd(opts, work_fd);
+        }
         r = criu_local_restore_child(opts);
         if (r <= 0) {
                 char what[4200];
                 snprintf(what, sizeof(what), "criu restore from %s", o->images_dir);
-                return criu_failed(r, what, fd, o->images_dir, RESTORE_LOG, err);
+                return criu_failed(r, what, work_fd >= 0 ? work_fd : fd,
+                                   o->work_dir ? o->work_dir : o->images_dir, RESTORE_LOG, err);
         }
         if (ret_pid)
                 *ret_pid = r;

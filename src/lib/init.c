@@ -228,5 +228,5 @@ _Noreturn void sbx_init_main(const struct sbx_sandbox_ctx *ctx)
         sbx_seccomp_prog_clear(&prog);
         if (exec_init)
                 exec_static_init(ctx, command, ready);
-        sbx_init_supervise(ctx->msg_fd, command);
+        sbx_init_supervise(ctx->msg_fd, command, NULL);
 }

@@ -62,7 +62,17 @@ static bool reap_children(pid_t command, int *ret_status)
         return done;
 }
 
-_Noreturn void sbx_init_supervise(int msg_fd, pid_t command)
+/* SBX_INIT_REEXEC_SIGNAL from outside the sandbox (si_pid 0: a sender in
+ * an ancestor pid namespace): exec `reexec` again, same pid, same children. */
+static void maybe_reexec(const siginfo_t *si, char *const *reexec)
+{
+        char *envp[] = { NULL };
+
+        if (reexec && si->si_pid == 0)
+                execve(SBX_INIT_PATH, reexec, envp);
+}
+
+_Noreturn void sbx_init_supervise(int msg_fd, pid_t command, char *const *reexec)
 {
         sigset_t wait_set;
         int status = 0;
@@ -71,6 +81,8 @@ _Noreturn void sbx_init_supervise(int msg_fd, pid_t command)
          * ended before this call left its SIGCHLD pending. */
         sbx_forwarded_signals(&wait_set);
         sigaddset(&wait_set, SIGCHLD);
+        if (reexec)
+                sigaddset(&wait_set, SBX_INIT_REEXEC_SIGNAL);
         sigprocmask(SIG_BLOCK, &wait_set, NULL);
         if (!reap_children(command, &status)) {
                 for (;;) {
@@ -78,6 +90,10 @@ _Noreturn void sbx_init_supervise(int msg_fd, pid_t command)
                         int sig = sigwaitinfo(&wait_set, &si);
                         if (sig < 0)
                                 continue; /* EINTR */
+                        if (sig == SBX_INIT_REEXEC_SIGNAL && reexec) {
+                                maybe_reexec(&si, reexec);
+                                continue;
+                        }
                         if (sig != SIGCHLD) {
                                 kill(command, sig);
                                 continue;

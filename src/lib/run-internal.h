@@ -89,8 +89,14 @@ int sbx_close_fds_except(int keep);
 int sbx_close_fds_except2(int a, int b);
 
 /* init_loop.c: pid 1 once the command runs: reap, forward the signals,
- * send SBX_MSG_COMMAND_STATUS on msg_fd and exit with the command's code. */
-_Noreturn void sbx_init_supervise(int msg_fd, pid_t command);
+ * send SBX_MSG_COMMAND_STATUS on msg_fd and exit with the command's code.
+ * reexec (sandboxctl-init's argv, or NULL): on SBX_INIT_REEXEC_SIGNAL from
+ * outside the sandbox, exec SBX_INIT_PATH with it again. A CRIU restore
+ * gives init memory owned by the host's user namespace, which CRIU cannot
+ * dump from inside the sandbox's while init is not dumpable; an exec makes
+ * it the sandbox's again (the supervisor sends the signal after a restore). */
+#define SBX_INIT_REEXEC_SIGNAL SIGUSR2
+_Noreturn void sbx_init_supervise(int msg_fd, pid_t command, char *const *reexec);
 
 /* init.c: the sandbox's pid 1. Never returns. */
 _Noreturn void sbx_init_main(const struct sbx_sandbox_ctx *ctx);

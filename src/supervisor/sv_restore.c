@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 #include "sv_internal.h"
 
 #define ROOT_DIR "criu-root"
+#define REEXEC_WAIT_MS 2000
 
 struct restore {
         const char *images;
@@ -85,7 +88,8 @@ static int open_pipes(struct restore *rs, sbx_error **err)
         return 0;
 }
 
-static int criu_restore(struct sv *s, const char *root, struct restore *rs, sbx_error **err)
+static int criu_restore(struct sv *s, const char *scratch, const char *root, struct restore *rs,
+                        sbx_error **err)
 {
         char keys[2][64];
         const char *key_ptrs[2] = { keys[0], keys[1] };
@@ -95,6 +99,9 @@ static int criu_restore(struct sv *s, const char *root, struct restore *rs, sbx_
                 snprintf(keys[i], sizeof(keys[i]), "pipe:[%lu]", rs->ino[i]);
         struct sbx_criu_restore_opts o = {
                 .images_dir = rs->images,
+                /* The log and stats in the scratch dir: a snapshot is
+                 * never written after it is taken. */
+                .work_dir = scratch,
                 .root = root,
                 .inherit_fds = fds,
                 .inherit_keys = key_ptrs,
@@ -117,6 +124,38 @@ static int criu_restore(struct sv *s, const char *root, struct restore *rs, sbx_
         return 0;
 }
 
+/* Is signal sig pending for pid (queued, not yet taken by sigwaitinfo)? */
+static bool signal_pending(pid_t pid, int sig)
+{
+        char path[64], line[256];
+        bool pending = false;
+
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+        FILE *f = fopen(path, "re");
+        while (f && fgets(line, sizeof(line), f)) {
+                unsigned long long mask;
+                if ((sscanf(line, "SigPnd: %llx", &mask) == 1 ||
+                     sscanf(line, "ShdPnd: %llx", &mask) == 1) &&
+                    (mask & (1ULL << (sig - 1))))
+                        pending = true;
+        }
+        if (f)
+                fclose(f);
+        return pending;
+}
+
+/* Have the restored init exec itself again (SBX_INIT_REEXEC_SIGNAL), so
+ * that its memory belongs to the sandbox's user namespace and the next
+ * checkpoint can dump it; wait (bounded) until it took the signal. */
+static void reexec_init(struct sv *s)
+{
+        if (syscall(SYS_pidfd_send_signal, s->pidfd, SBX_INIT_REEXEC_SIGNAL, NULL, 0) < 0)
+                return;
+        for (int i = 0; i < REEXEC_WAIT_MS && signal_pending(s->init_pid,
+                                                              SBX_INIT_REEXEC_SIGNAL); i++)
+                usleep(1000);
+}
+
 static int do_restore(struct sv *s, const char *scratch, void *arg, sbx_error **err)
 {
         struct restore *rs = arg;
@@ -128,8 +167,10 @@ static int do_restore(struct sv *s, const char *scratch, void *arg, sbx_error **
         if (r >= 0)
                 r = open_pipes(rs, err);
         if (r >= 0)
-                r = criu_restore(s, root, rs, err);
+                r = criu_restore(s, scratch, root, rs, err);
         close_pipes(rs);
+        if (r >= 0)
+                reexec_init(s);
         return r;
 }
 
