@@ -503,6 +503,42 @@ Test(criu_sandbox, killed_during_a_full_checkpoint_leaves_no_half_version)
         free(id);
 }
 
+/* The command killed in the middle of a full checkpoint: the supervisor
+ * finishes it, the cgroup is thawed (the counter goes on) and the sandbox
+ * keeps running (the stop was the command's to ask), with one whole
+ * version. */
+Test(criu_sandbox, command_killed_during_a_checkpoint_leaves_it_thawed)
+{
+        struct run_result r;
+        struct counter c = sb_counter();
+        char *id = create_counter("ck5");
+        wait_count_above(&c, 5);
+        char store[256];
+        snprintf(store, sizeof(store), "%s/%s/snapshots", sb_data, id);
+        char *argv[] = { (char *)sbx_test_binary(), "checkpoint", id, NULL };
+        pid_t cli = fork();
+        cr_assert_geq(cli, 0);
+        if (cli == 0) {
+                int null = open("/dev/null", O_WRONLY);
+                dup2(null, 1), dup2(null, 2);
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        double end = now_s() + 60;
+        while (!dumping(store) && now_s() < end)
+                usleep(1000);
+        kill(cli, SIGKILL);
+        waitpid(cli, NULL, 0);
+        cr_assert(lc_wait_status(id, "running", 60), "running again after the checkpoint");
+        wait_count_above(&c, last_count(&c, NULL, NULL) + 5);
+        json_t *a = sb_snapshots(id);
+        cr_assert_leq(json_array_size(a), 1);
+        json_decref(a);
+        cr_assert_not(dumping(store), "no temp images left");
+        sbx_expect(0, "destroy", &r, lc_sbx(&r, "destroy", "--time", "0", id, NULL));
+        free(id);
+}
+
 /* rollback to a full version: files and processes back (the counter goes
  * on from that version's count); the state before is saved as a full
  * version, and rolling back to it undoes the rollback. */
