@@ -3,9 +3,12 @@
 
 cycle: the cost of one sandbox cgroup, per step, as sandboxctl does it:
   create (mkdir in each hierarchy), limit (memory, swap, pids, cpu),
-  populate (move a waiting child in through cgroup.procs) and remove
-  (kill, rmdir), back to back and sporadic (after an idle gap). Python adds
-  a few microseconds per step.
+  populate (as sandboxctl places a sandbox's init: on v1 the parent opens
+  each hierarchy's `tasks` file and the single-threaded child writes "0"
+  to each, itself; on v2 the child is born in the cgroup by clone3 with
+  CLONE_INTO_CGROUP, timed against the same clone3 without it; fork itself
+  is not counted) and remove (kill, rmdir), back to back and sporadic
+  (after an idle gap). Python adds a few microseconds per step.
 many: N sleeping sandboxes started at once with sandboxctl, bubblewrap and
   crun: time until every one has signalled readiness (a line on a fifo),
   and memory per sandbox beyond the payload (`sleep`): the PSS of the
@@ -20,7 +23,7 @@ usage: bench-cgroups.py cycle N GAP_MS
        must not)
 Prints one JSON object.
 """
-import json, os, signal, statistics, subprocess, sys, time
+import ctypes, json, os, signal, statistics, struct, subprocess, sys, time
 
 V2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
 
@@ -60,6 +63,66 @@ LIMITS_V1 = {"memory": [("memory.limit_in_bytes", "134217728")], "pids": [("pids
              "cpu": [("cpu.cfs_period_us", "100000"), ("cpu.cfs_quota_us", "50000")]}
 
 
+LIBC = ctypes.CDLL(None, use_errno=True)
+SYS_CLONE3 = 435
+CLONE_INTO_CGROUP = 0x200000000
+
+
+def clone3_ns(cgfd):
+    """clone3 a child that exits at once, into cgroup directory cgfd when
+    cgfd >= 0; the parent's time in the call, in ns."""
+    flags = CLONE_INTO_CGROUP if cgfd >= 0 else 0
+    args = struct.pack("=11Q", flags, 0, 0, 0, signal.SIGCHLD, 0, 0, 0, 0, 0,
+                       cgfd if cgfd >= 0 else 0)
+    buf = ctypes.create_string_buffer(args, len(args))
+    t0 = time.perf_counter_ns()
+    pid = LIBC.syscall(ctypes.c_long(SYS_CLONE3), buf, ctypes.c_size_t(len(args)))
+    t1 = time.perf_counter_ns()
+    if pid == 0:
+        os._exit(0)
+    if pid < 0:
+        raise OSError(ctypes.get_errno(), "clone3")
+    os.waitpid(pid, 0)
+    return t1 - t0
+
+
+def populate_v2(d):
+    fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        into = clone3_ns(fd)
+    finally:
+        os.close(fd)
+    return max(0, into - clone3_ns(-1)), None
+
+
+def populate_v1(dirs):
+    """The parent opens the tasks files, the child writes 0 to each (timed
+    by the child itself) and waits; returns (ns, pid of the waiting child)."""
+    t0 = time.perf_counter_ns()
+    fds = [os.open(d + "/tasks", os.O_WRONLY | os.O_CLOEXEC) for _, d in dirs]
+    t1 = time.perf_counter_ns()
+    r, w = os.pipe()
+    done_r, done_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(w)
+        os.close(done_r)
+        c0 = time.perf_counter_ns()
+        for fd in fds:
+            os.write(fd, b"0")
+        c1 = time.perf_counter_ns()
+        os.write(done_w, struct.pack("=Q", c1 - c0))
+        os.read(r, 1)
+        os._exit(0)
+    for fd in fds:
+        os.close(fd)
+    os.close(r)
+    os.close(done_w)
+    child_ns = struct.unpack("=Q", os.read(done_r, 8))[0]
+    os.close(done_r)
+    return (t1 - t0) + child_ns, (pid, w)
+
+
 def cycle_once(i):
     dirs = hierarchies("c%d" % i)
     t = {}
@@ -75,20 +138,12 @@ def cycle_once(i):
             for f, v in LIMITS_V1.get(c, []):
                 write(d + "/" + f, v)
     t2 = time.perf_counter_ns()
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(w)
-        os.read(r, 1)
-        os._exit(0)
-    os.close(r)
-    t3 = time.perf_counter_ns()
-    for _, d in dirs:
-        write(d + "/cgroup.procs", str(pid))
+    populate, child = populate_v2(dirs[0][1]) if V2 else populate_v1(dirs)
     t4 = time.perf_counter_ns()
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    os.close(w)
+    if child:
+        os.kill(child[0], signal.SIGKILL)
+        os.waitpid(child[0], 0)
+        os.close(child[1])
     for _, d in reversed(dirs):
         for _ in range(1000):
             try:
@@ -97,8 +152,8 @@ def cycle_once(i):
             except OSError:
                 time.sleep(0.0005)
     t5 = time.perf_counter_ns()
-    return {"create": t1 - t0, "limit": t2 - t1, "populate": t4 - t3, "remove": t5 - t4,
-            "total": (t1 - t0) + (t2 - t1) + (t4 - t3) + (t5 - t4)}
+    return {"create": t1 - t0, "limit": t2 - t1, "populate": populate, "remove": t5 - t4,
+            "total": (t1 - t0) + (t2 - t1) + populate + (t5 - t4)}
 
 
 def cycle(n, gap_ms):

@@ -32,6 +32,7 @@
 #ifndef SANDBOXCTL_CGROUP_H
 #define SANDBOXCTL_CGROUP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -148,6 +149,19 @@ int sbx_cgroup_parent_remove_if_empty(const char *parent, sbx_error **err);
 /* gc: kill and remove what is left of cgroup `id` under `parent`.
  * Returns 1 if something was removed, 0 if there was nothing. */
 int sbx_cgroup_remove_stale(const char *parent, const char *id, sbx_error **err);
+
+/* For short-lived commands only (gc, destroy of a sandbox whose supervisor
+ * is dead): these load libcgroup (on v1), which `run` and the supervisor
+ * never do. Kill what is left of cgroup `id` under `parent` (with kill;
+ * without, EBUSY if it has processes) and remove its directory in every
+ * hierarchy (libcgroup's cgroup_delete_cgroup_ext with
+ * CGFLAG_DELETE_EMPTY_ONLY). Returns 1 if something was removed, 0 if
+ * there was nothing. */
+int sbx_cgroup_collect(const char *parent, const char *id, bool kill, sbx_error **err);
+/* The ids of the sandbox cgroups (names of 16 hex digits) under `parent`
+ * made at least min_age_s seconds ago (libcgroup's cgroup_walk_tree on v1).
+ * *ret is NULL-terminated; free each string and the array. */
+int sbx_cgroup_list_ids(const char *parent, unsigned min_age_s, char ***ret, sbx_error **err);
 
 /* 2 (unified) or 1 (v1 or hybrid). */
 int sbx_cgroup_version(const struct sbx_cgroup *cg);

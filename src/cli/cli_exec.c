@@ -84,14 +84,9 @@ static int load_spec(const struct sbx_sandbox *sb, struct sbx_spec **ret, sbx_er
 {
         if (!sb->long_lived || !sb->spec_json)
                 return sbx_error_set(err, EOPNOTSUPP, "sandbox %s has no stored spec", sb->id);
-        int r = sbx_profile_load_string(sb->spec_json, strlen(sb->spec_json), "state.json", ret, err);
-        if (r < 0)
-                return r;
-        (*ret)->limits.memory = sb->limit_memory;
-        (*ret)->limits.pids = sb->limit_pids;
-        (*ret)->limits.cpu = sb->limit_cpu;
-        (*ret)->limits.timeout_ms = sb->limit_timeout_ms;
-        return 0;
+        /* The stored spec is whole: its limits are the sandbox's. */
+        return sbx_profile_load_string(sb->spec_json, strlen(sb->spec_json), "state.json", ret,
+                                       err);
 }
 
 static void audit(const char *state_dir, const struct sbx_sandbox *sb, const struct sbx_spec *spec,

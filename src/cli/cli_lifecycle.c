@@ -264,7 +264,7 @@ static int destroy_orphan(const char *state_dir, const struct sbx_sandbox *sb)
 {
         sbx_autoerror e = NULL;
 
-        if (sbx_cgroup_remove_stale(sb->cgroup_parent, sb->id, &e) < 0)
+        if (sbx_cgroup_collect(sb->cgroup_parent, sb->id, true, &e) < 0)
                 return cli_fail(e, "destroy: cgroup");
         if (sbx_registry_remove(state_dir, sb->id, &e) < 0)
                 return cli_fail(e, "destroy");

@@ -201,7 +201,9 @@ static int fill_sandbox(const struct cli_run_watch *rw, struct sbx_sandbox *sb, 
         return sbx_pid_start_time(getpid(), &sb->supervisor_start, err);
 }
 
-/* The spec as state.json keeps it: the limits travel beside it. */
+/* The whole spec, as create stores it: a valid profile, limits included
+ * ("unlimited" and "none" too), so that every reader of state.json (the
+ * supervisor, exec, checkpoint) gets the sandbox's own limits. */
 static int fill_config(const struct cli_run_watch *rw, struct sbx_sandbox *sb, sbx_error **err)
 {
         const struct sbx_spec *spec = rw->spec;
@@ -211,10 +213,6 @@ static int fill_config(const struct cli_run_watch *rw, struct sbx_sandbox *sb, s
         if (r < 0)
                 return r;
         __attribute__((cleanup(json_decrefp))) json_t *o = json_loads(text, 0, NULL);
-        json_t *limits = json_object_get(o, "limits");
-        const char *keys[] = { "memory", "pids", "cpu", "timeout" };
-        for (size_t i = 0; i < SBX_ARRAY_SIZE(keys); i++)
-                json_object_del(limits, keys[i]);
         sb->spec_json = o ? json_dumps(o, JSON_COMPACT) : NULL;
         if (!sb->spec_json)
                 return sbx_error_errno(err, ENOMEM, "encode the spec");

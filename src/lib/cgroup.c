@@ -1,6 +1,7 @@
 /* cgroup: host layout, placement, limit checks, and the lifecycle of one
  * sandbox cgroup (create, open, destroy). The per-version work is in
  * cgroup_v1.c and cgroup_v2.c; see cgroup.h for the model. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sandboxctl/util.h"
@@ -732,6 +734,106 @@ int sbx_cgroup_remove_stale(const char *parent, const char *id, sbx_error **err)
         r = sbx_cgroup_destroy(cg, err);
         sbx_cgroup_free(cg);
         return r < 0 ? r : 1;
+}
+
+/* Remove what is left of cg from a short-lived command: libcgroup on v1
+ * (every hierarchy, empty only), rmdir on v2 or where libcgroup cannot
+ * be loaded. */
+static int collect_remove(struct sbx_cgroup *cg, sbx_error **err)
+{
+        if (!cg->place.v2 && sbx_cg_lib_available())
+                return sbx_cg_lib_remove(cg, err);
+        return cg->place.v2 ? sbx_cg_v2_remove(cg, err) : sbx_cg_v1_remove(cg, err);
+}
+
+static bool cgroup_populated(const struct sbx_cgroup *cg)
+{
+        for (size_t i = 0; cg->dirs[i]; i++) {
+                sbx_autofree pid_t *pids = NULL;
+                size_t n = 0;
+                int r = sbx_cg_read_pids(cg->dirs[i], &pids, &n, NULL);
+                /* Unreadable: not ours to judge; gone there: empty there. */
+                if ((r < 0 && r != -ENOENT) || n > 0)
+                        return true;
+        }
+        return false;
+}
+
+int sbx_cgroup_collect(const char *parent, const char *id, bool kill, sbx_error **err)
+{
+        struct sbx_cgroup *cg = NULL;
+        sbx_error *e = NULL;
+        int r = sbx_cgroup_open(parent, id, &cg, &e);
+        if (r == -ENOENT) {
+                sbx_error_free(e);
+                return 0;
+        }
+        if (r < 0) {
+                if (err && !*err)
+                        *err = e;
+                else
+                        sbx_error_free(e);
+                return r;
+        }
+        if (!kill && cgroup_populated(cg))
+                r = sbx_error_set(err, EBUSY, "cgroup %s has processes", cg->place.display);
+        else if (kill)
+                r = sbx_cgroup_kill(cg, err);
+        if (r >= 0)
+                r = collect_remove(cg, err);
+        cg->destroyed = true;
+        sbx_cgroup_free(cg);
+        return r < 0 ? r : 1;
+}
+
+/* Without libcgroup (v2, or not loadable): read the parent directory. */
+static int list_ids_dir(const struct sbx_cgroup *cg, unsigned min_age_s, char ***ret,
+                        sbx_error **err)
+{
+        sbx_autofree char *dir = strdup(cg->dirs[0]);
+        char *slash = dir ? strrchr(dir, '/') : NULL;
+        if (!slash)
+                return sbx_error_errno(err, ENOMEM, "list cgroups");
+        *slash = '\0';
+        char **ids = calloc(1, sizeof(char *));
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        struct stat st;
+        while (ids && d && (de = readdir(d))) {
+                if (strlen(de->d_name) != 16 || strspn(de->d_name, "0123456789abcdef") != 16 ||
+                    fstatat(dirfd(d), de->d_name, &st, 0) < 0 || !S_ISDIR(st.st_mode) ||
+                    (min_age_s && st.st_mtime + (time_t)min_age_s > time(NULL)))
+                        continue;
+                if (sbx_cg_strv_add(&ids, "%s", de->d_name) < 0) {
+                        sbx_cg_strv_free(ids);
+                        ids = NULL;
+                }
+        }
+        if (d)
+                closedir(d);
+        if (!ids)
+                return sbx_error_errno(err, ENOMEM, "list cgroups in %s", dir);
+        *ret = ids;
+        return 0;
+}
+
+int sbx_cgroup_list_ids(const char *parent, unsigned min_age_s, char ***ret, sbx_error **err)
+{
+        struct sbx_cgroup *cg = NULL;
+        /* Any plain leaf name will do: only its parent is used. */
+        int r = cgroup_new(sbx_cgroup_parent_resolve(parent), "leaf", &cg, err);
+        if (r >= 0)
+                r = build_dirs(cg, err);
+        if (r >= 0 && !cg->dirs[0])
+                r = sbx_error_set(err, ENOENT, "no cgroup hierarchy");
+        if (r >= 0)
+                r = !cg->place.v2 && sbx_cg_lib_available() ?
+                            sbx_cg_lib_list_ids(cg, min_age_s, ret, err) :
+                            list_ids_dir(cg, min_age_s, ret, err);
+        if (cg)
+                cg->destroyed = true;
+        sbx_cgroup_free(cg);
+        return r < 0 ? sbx_error_prefix(err, r, "list sandbox cgroups") : 0;
 }
 
 /* Remove the parent chain's directories when empty. Only the default parent

@@ -127,6 +127,16 @@ int sbx_cg_v2_remove(struct sbx_cgroup *cg, sbx_error **err);
 /* Remove the parent chain when it is left empty (default parent only). */
 void sbx_cg_remove_parent_chain(struct sbx_cgroup *cg);
 
+/* libcgroup, loaded on first use (cgroup_lib.c): short-lived commands
+ * only, never run or a supervisor. v1 only (EOPNOTSUPP on v2). */
+bool sbx_cg_lib_available(void);
+/* Remove cg's directory in every hierarchy if empty. */
+int sbx_cg_lib_remove(struct sbx_cgroup *cg, sbx_error **err);
+/* Names of the sandbox cgroups (16 hex digits) beside cg (cg's id is just a
+ * placeholder for the parent), made at least min_age_s seconds ago. */
+int sbx_cg_lib_list_ids(const struct sbx_cgroup *cg, unsigned min_age_s, char ***ret,
+                        sbx_error **err);
+
 /* cpu.max / cfs values for a millicpu limit. */
 #define SBX_CG_CPU_PERIOD_USEC 100000u
 static inline uint64_t sbx_cg_cpu_quota_usec(uint32_t millicpus)

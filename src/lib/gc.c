@@ -126,7 +126,7 @@ static void remove_leftovers(const char *state_dir, int dfd, const char *id, jso
 
         if (state)
                 json_unpack(state, "{s?s}", "cgroup_parent", &parent);
-        if (sbx_cgroup_remove_stale(parent, id, &err) < 0) {
+        if (sbx_cgroup_collect(parent, id, true, &err) < 0) {
                 e->error = strdup(err && err->message ? err->message : "remove cgroup failed");
                 return;
         }
@@ -156,6 +156,48 @@ static int gc_one(const char *state_dir, int dfd, const char *id, unsigned flags
                 remove_leftovers(state_dir, dfd, id, state, &e);
         *ret = e;
         return 0;
+}
+
+/* Empty sandbox cgroups under the parent in use that no state dir names
+ * (left by a process killed between making its cgroup and removing it):
+ * removed once older than the grace period (at once with force). One that
+ * has processes belongs to someone alive (another state dir): left alone. */
+static int gc_orphan_cgroups(int dfd, unsigned flags, struct sbx_gc_entry **v, size_t *n,
+                             sbx_error **err)
+{
+        sbx_autoerror e = NULL;
+        char **ids = NULL;
+        int r = 0;
+
+        if (sbx_cgroup_list_ids(NULL, (flags & SBX_GC_FORCE) ? 0 : SBX_GC_GRACE_SECONDS, &ids,
+                                &e) < 0)
+                return 0; /* no cgroup hierarchy of ours: nothing to collect */
+        for (size_t i = 0; r >= 0 && ids[i]; i++) {
+                struct stat st;
+                if (fstatat(dfd, ids[i], &st, AT_SYMLINK_NOFOLLOW) == 0)
+                        continue; /* a sandbox's: judged by its state above */
+                struct sbx_gc_entry en = { .id = strdup(ids[i]), .dead = true,
+                                           .reason = strdup("cgroup without a sandbox") };
+                sbx_autoerror ce = NULL;
+                if (!(flags & SBX_GC_DRY_RUN)) {
+                        int c = sbx_cgroup_collect(NULL, ids[i], false, &ce);
+                        if (c == -EBUSY) {
+                                free_entry(&en);
+                                continue;
+                        }
+                        en.removed = c > 0;
+                        if (c < 0)
+                                en.error = strdup(ce && ce->message ? ce->message : "remove failed");
+                }
+                if (!en.id || !en.reason)
+                        r = sbx_error_errno(err, ENOMEM, "gc");
+                if (r < 0 || (r = entries_push(v, n, &en, err)) < 0)
+                        free_entry(&en);
+        }
+        for (size_t i = 0; ids[i]; i++)
+                free(ids[i]);
+        free(ids);
+        return r;
 }
 
 int sbx_gc(const char *state_dir, bool dry_run, struct sbx_gc_entry **ret_entries, size_t *ret_n,
@@ -197,6 +239,8 @@ int sbx_gc_flags(const char *state_dir, unsigned flags, struct sbx_gc_entry **re
                 else if ((r = entries_push(&v, &n, &e, err)) < 0)
                         free_entry(&e);
         }
+        if (r >= 0)
+                r = gc_orphan_cgroups(dirfd(d), flags, &v, &n, err);
         if (r < 0) {
                 sbx_gc_entries_free(v, n);
                 return r;

@@ -40,6 +40,8 @@ struct join_ctx {
         const struct sbx_join_config *cfg;
         int pidfd;
         int msg_fd; /* write end */
+        int sync_fd; /* read end: the caller has placed the helper in the cgroup */
+        const struct sbx_cgroup *self_attach; /* v1: the helper moves itself in */
         struct sbx_cgroup *cg;
 };
 
@@ -181,8 +183,16 @@ static _Noreturn void helper(struct join_ctx *c)
         int master = -1;
 
         signal(SIGPIPE, SIG_IGN);
-        if (c->cg && sbx_cgroup_attach(c->cg, getpid(), &e) < 0)
+        /* Into the sandbox's cgroup first, as `run` places its init: born
+         * there (v2), or moving itself in (v1); then wait for the caller. */
+        if (c->self_attach && sbx_cgroup_attach_self(c->self_attach, &e) < 0)
                 fail_error(c, "cgroup", e);
+        if (c->cg)
+                sbx_cgroup_self_attach_close(c->cg); /* not into the sandbox's namespaces */
+        char go;
+        if (read(c->sync_fd, &go, 1) != 1)
+                _exit(SBX_EXIT_SETUP);
+        close(c->sync_fd);
         int r = join_namespaces(c);
         if (r < 0)
                 fail(c, "setns", -r, "setns into the sandbox's namespaces");
@@ -238,6 +248,43 @@ static int read_report(int fd, int *exit_code, sbx_error **err)
         return 0;
 }
 
+/* The helper, placed in cg (may be NULL) like `run` places its init. */
+static pid_t start_helper(struct join_ctx *c, struct sbx_cgroup *cg, int msg[2], sbx_error **err)
+{
+        int sync[2], cgroup_fd, helper_pidfd = -1;
+        bool placed = false;
+        int r = sbx_run_cgroup_place_prepare(cg, &cgroup_fd, &c->self_attach, err);
+
+        if (r < 0)
+                return r;
+        if (pipe2(sync, O_CLOEXEC) < 0) {
+                r = sbx_error_errno(err, errno, "pipe");
+                sbx_run_cgroup_place_finish(cg, true, -1, false, NULL);
+                return r;
+        }
+        c->sync_fd = sync[0];
+        pid_t pid = sbx_ns_clone(0, cgroup_fd, &helper_pidfd, &placed, err);
+        if (pid == 0) {
+                close(msg[0]);
+                close(sync[1]);
+                helper(c);
+        }
+        close(sync[0]);
+        sbx_autoclose int release_fd = sync[1];
+        r = sbx_run_cgroup_place_finish(cg, c->self_attach != NULL, pid, placed, err);
+        if (pid < 0)
+                return pid;
+        close(helper_pidfd);
+        if (r >= 0 && write(release_fd, "g", 1) != 1)
+                r = sbx_error_errno(err, errno, "release the exec helper");
+        if (r < 0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                return r;
+        }
+        return pid;
+}
+
 int sbx_join_exec(const struct sbx_join_config *cfg, int *ret_exit_code, sbx_error **err)
 {
         __attribute__((cleanup(sbx_cgroup_freep))) struct sbx_cgroup *cg = NULL;
@@ -250,16 +297,13 @@ int sbx_join_exec(const struct sbx_join_config *cfg, int *ret_exit_code, sbx_err
                 return sbx_error_prefix(err, -ESRCH, "sandbox %s", cfg->sb->id);
         if (pipe2(msg, O_CLOEXEC) < 0)
                 return sbx_error_errno(err, errno, "pipe");
-        struct join_ctx c = { .cfg = cfg, .pidfd = pidfd, .msg_fd = msg[1], .cg = cg };
-        pid_t pid = fork();
-        if (pid == 0) {
-                close(msg[0]);
-                helper(&c);
-        }
+        struct join_ctx c = { .cfg = cfg, .pidfd = pidfd, .msg_fd = msg[1], .sync_fd = -1,
+                              .cg = cg };
+        pid_t pid = start_helper(&c, cg, msg, err);
         close(msg[1]);
         sbx_autoclose int rd = msg[0];
         if (pid < 0)
-                return sbx_error_errno(err, errno, "fork");
+                return pid;
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR)
                         return sbx_error_errno(err, errno, "wait for the exec helper");

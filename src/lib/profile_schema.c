@@ -15,361 +15,7 @@
 #include "sandboxctl/units.h"
 #include "sandboxctl/util.h"
 
-#include "profile_internal.h"
-
-struct vctx {
-        struct sbx_errlist *errors;
-        struct sbx_spec *spec;
-        /* the list item being filled by the keys of tmpfs and binds entries */
-        struct sbx_tmpfs *tmpfs;
-        struct sbx_bind *bind;
-};
-
-typedef void (*apply_fn)(struct vctx *c, const struct sbx_pnode *n, const char *path);
-
-struct key_def {
-        const char *name;
-        apply_fn apply;
-};
-
-void sbx_errlist_clear(struct sbx_errlist *l)
-{
-        free(l->text);
-        *l = (struct sbx_errlist){ 0 };
-}
-
-void sbx_errlist_add(struct sbx_errlist *l, const struct sbx_pnode *at, const char *path,
-                     const char *fmt, ...)
-{
-        sbx_autofree char *msg = NULL;
-        sbx_autofree char *line = NULL;
-        va_list ap;
-
-        va_start(ap, fmt);
-        int r = vasprintf(&msg, fmt, ap);
-        va_end(ap);
-        if (r < 0 || asprintf(&line, "%s:%u:%u: %s%s%s", at->file, at->line, at->column,
-                              path ? path : "", path && *path ? ": " : "", msg) < 0) {
-                msg = line = NULL;
-                l->oom = true;
-                l->count++;
-                return;
-        }
-        size_t n = strlen(line);
-        char *text = realloc(l->text, l->len + n + 2);
-        if (!text) {
-                l->oom = true;
-                l->count++;
-                return;
-        }
-        if (l->len)
-                text[l->len++] = '\n';
-        memcpy(text + l->len, line, n + 1);
-        l->len += n;
-        l->text = text;
-        l->count++;
-}
-
-#define report(c, n, path, ...) sbx_errlist_add((c)->errors, (n), (path), __VA_ARGS__)
-
-static void oom(struct vctx *c)
-{
-        c->errors->oom = true;
-        c->errors->count++;
-}
-
-/* Error text of an sbx_error turned into an error line. */
-static void report_error(struct vctx *c, const struct sbx_pnode *n, const char *path,
-                         sbx_error *e)
-{
-        report(c, n, path, "%s", e && e->message ? e->message : "invalid value");
-}
-
-static char *path_key(const char *path, const char *key)
-{
-        char *p = NULL;
-        if (asprintf(&p, "%s%s%s", path, *path ? "." : "", key) < 0)
-                return NULL;
-        return p;
-}
-
-static char *path_index(const char *path, size_t i)
-{
-        char *p = NULL;
-        if (asprintf(&p, "%s[%zu]", path, i) < 0)
-                return NULL;
-        return p;
-}
-
-/* Optimal string alignment distance (a swap of two letters counts as one),
- * ignoring case. */
-static size_t edit_distance(const char *a, const char *b)
-{
-        size_t la = strlen(a), lb = strlen(b);
-        size_t d[65][65];
-
-        for (size_t i = 0; i <= la; i++)
-                d[i][0] = i;
-        for (size_t j = 0; j <= lb; j++)
-                d[0][j] = j;
-        for (size_t i = 1; i <= la; i++) {
-                for (size_t j = 1; j <= lb; j++) {
-                        size_t cost = tolower((unsigned char)a[i - 1]) !=
-                                      tolower((unsigned char)b[j - 1]);
-                        size_t v = d[i - 1][j - 1] + cost;
-                        if (d[i - 1][j] + 1 < v)
-                                v = d[i - 1][j] + 1;
-                        if (d[i][j - 1] + 1 < v)
-                                v = d[i][j - 1] + 1;
-                        if (i > 1 && j > 1 && tolower((unsigned char)a[i - 1]) ==
-                                                      tolower((unsigned char)b[j - 2]) &&
-                            tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]) &&
-                            d[i - 2][j - 2] + 1 < v)
-                                v = d[i - 2][j - 2] + 1;
-                        d[i][j] = v;
-                }
-        }
-        return d[la][lb];
-}
-
-static const char *suggest_key(const char *key, const struct key_def *defs, size_t n)
-{
-        const char *best = NULL;
-        size_t best_d = 3, len = strlen(key);
-
-        if (len > 64)
-                return NULL;
-        for (size_t i = 0; i < n; i++) {
-                if (strlen(defs[i].name) > 64)
-                        continue;
-                size_t d = edit_distance(key, defs[i].name);
-                if (d < best_d && d < len) {
-                        best = defs[i].name;
-                        best_d = d;
-                }
-        }
-        return best;
-}
-
-static void report_unknown_key(struct vctx *c, const struct sbx_pnode *key, const char *path,
-                               const struct key_def *defs, size_t n)
-{
-        const char *hint = suggest_key(key->value, defs, n);
-        if (hint)
-                report(c, key, path, "unknown key '%s' (did you mean '%s'?)", key->value, hint);
-        else
-                report(c, key, path, "unknown key '%s'", key->value);
-}
-
-/* True (after reporting) if map key i repeats an earlier key. */
-static bool check_duplicate(struct vctx *c, const struct sbx_pnode *map, size_t i,
-                            const char *path)
-{
-        for (size_t j = 0; j < i; j++)
-                if (strcmp(map->keys[j]->value, map->keys[i]->value) == 0) {
-                        report(c, map->keys[i], path, "duplicate key '%s' (first at line %u)",
-                               map->keys[i]->value, map->keys[j]->line);
-                        return true;
-                }
-        return false;
-}
-
-/* A mapping whose keys come from DEFS. An absent value counts as empty. */
-static void apply_map(struct vctx *c, const struct sbx_pnode *n, const char *path,
-                      const struct key_def *defs, size_t n_defs)
-{
-        if (sbx_pnode_is_null(n))
-                return;
-        if (n->kind != SBX_PNODE_MAP) {
-                report(c, n, path, "expected a mapping");
-                return;
-        }
-        for (size_t i = 0; i < n->n; i++) {
-                sbx_autofree char *sub = path_key(path, n->keys[i]->value);
-                if (!sub) {
-                        oom(c);
-                        return;
-                }
-                if (check_duplicate(c, n, i, sub))
-                        continue;
-                const struct key_def *def = NULL;
-                for (size_t k = 0; k < n_defs && !def; k++)
-                        if (strcmp(defs[k].name, n->keys[i]->value) == 0)
-                                def = &defs[k];
-                if (!def) {
-                        report_unknown_key(c, n->keys[i], sub, defs, n_defs);
-                        continue;
-                }
-                def->apply(c, n->values[i], sub);
-        }
-}
-
-#define APPLY_MAP(c, n, path, defs) apply_map((c), (n), (path), (defs), SBX_ARRAY_SIZE(defs))
-
-/* The text of a scalar value, or NULL after reporting. */
-static const char *scalar(struct vctx *c, const struct sbx_pnode *n, const char *path)
-{
-        if (n->kind != SBX_PNODE_SCALAR) {
-                report(c, n, path, "expected a scalar");
-                return NULL;
-        }
-        if (sbx_pnode_is_null(n)) {
-                report(c, n, path, "missing value");
-                return NULL;
-        }
-        return n->value;
-}
-
-/* A list (absent = empty), or false after reporting. */
-static bool is_list(struct vctx *c, const struct sbx_pnode *n, const char *path)
-{
-        if (sbx_pnode_is_null(n))
-                return true;
-        if (n->kind != SBX_PNODE_SEQ) {
-                report(c, n, path, "expected a list");
-                return false;
-        }
-        return true;
-}
-
-static size_t list_len(const struct sbx_pnode *n)
-{
-        return n->kind == SBX_PNODE_SEQ ? n->n : 0;
-}
-
-static bool parse_enum(struct vctx *c, const struct sbx_pnode *n, const char *path,
-                       const char *const *names, size_t count, int *ret)
-{
-        const char *v = scalar(c, n, path);
-        char expected[256] = "";
-
-        if (!v)
-                return false;
-        for (size_t i = 0; i < count; i++)
-                if (strcmp(v, names[i]) == 0) {
-                        *ret = (int)i;
-                        return true;
-                }
-        for (size_t i = 0; i < count; i++) {
-                size_t used = strlen(expected);
-                snprintf(expected + used, sizeof(expected) - used, "%s%s",
-                         i == 0 ? "" : (i + 1 == count ? " or " : ", "), names[i]);
-        }
-        report(c, n, path, "invalid value '%s' (expected %s)", v, expected);
-        return false;
-}
-
-#define PARSE_ENUM(c, n, path, names, ret) \
-        parse_enum((c), (n), (path), (names), SBX_ARRAY_SIZE(names), (ret))
-
-static bool parse_bool(struct vctx *c, const struct sbx_pnode *n, const char *path, bool *ret)
-{
-        static const char *const yes[] = { "true", "yes", "on" };
-        static const char *const no[] = { "false", "no", "off" };
-        const char *v = scalar(c, n, path);
-
-        if (!v)
-                return false;
-        for (size_t i = 0; i < SBX_ARRAY_SIZE(yes); i++) {
-                if (strcasecmp(v, yes[i]) == 0) {
-                        *ret = true;
-                        return true;
-                }
-                if (strcasecmp(v, no[i]) == 0) {
-                        *ret = false;
-                        return true;
-                }
-        }
-        report(c, n, path, "invalid value '%s' (expected true or false)", v);
-        return false;
-}
-
-typedef int (*unit_parser)(const char *s, uint64_t *ret, sbx_error **err);
-
-static bool parse_unit(struct vctx *c, const struct sbx_pnode *n, const char *path,
-                       unit_parser parse, uint64_t *ret)
-{
-        sbx_autoerror e = NULL;
-        const char *v = scalar(c, n, path);
-
-        if (!v)
-                return false;
-        if (parse(v, ret, &e) < 0) {
-                report_error(c, n, path, e);
-                return false;
-        }
-        return true;
-}
-
-static bool parse_count(struct vctx *c, const struct sbx_pnode *n, const char *path,
-                        uint64_t min, uint64_t max, uint64_t *ret)
-{
-        sbx_autoerror e = NULL;
-        const char *v = scalar(c, n, path);
-
-        if (!v)
-                return false;
-        if (sbx_parse_count(v, min, max, ret, &e) < 0) {
-                report_error(c, n, path, e);
-                return false;
-        }
-        return true;
-}
-
-/* Replace *dst with a copy of a string value. */
-static void set_string(struct vctx *c, char **dst, const char *v)
-{
-        char *copy = strdup(v);
-        if (!copy) {
-                oom(c);
-                return;
-        }
-        free(*dst);
-        *dst = copy;
-}
-
-static bool check_absolute(struct vctx *c, const struct sbx_pnode *n, const char *path,
-                           const char *v)
-{
-        if (v[0] == '/')
-                return true;
-        report(c, n, path, "expected an absolute path, got '%s'", v);
-        return false;
-}
-
-typedef bool (*item_check)(struct vctx *c, const struct sbx_pnode *n, const char *path,
-                           const char *v);
-
-/* A list of strings, each checked by CHECK (may be NULL); replaces *dst. */
-static void apply_strv(struct vctx *c, const struct sbx_pnode *n, const char *path,
-                       struct sbx_strv *dst, item_check check)
-{
-        struct sbx_strv v = { 0 };
-        bool ok = true;
-
-        if (!is_list(c, n, path))
-                return;
-        for (size_t i = 0; i < list_len(n); i++) {
-                sbx_autofree char *sub = path_index(path, i);
-                if (!sub) {
-                        oom(c);
-                        break;
-                }
-                const char *s = scalar(c, n->values[i], sub);
-                if (!s || (check && !check(c, n->values[i], sub, s))) {
-                        ok = false;
-                        continue;
-                }
-                if (sbx_strv_push(&v, s) < 0)
-                        oom(c);
-        }
-        if (ok) {
-                sbx_strv_clear(dst);
-                *dst = v;
-        } else {
-                sbx_strv_clear(&v);
-        }
-}
+#include "profile_walk.h"
 
 /* ---- isolation ---- */
 
@@ -391,13 +37,13 @@ static void apply_namespaces(struct vctx *c, const struct sbx_pnode *n, const ch
         unsigned bits = 0;
         bool ok = true;
 
-        if (!is_list(c, n, path))
+        if (!sbx_pw_is_list(c, n, path))
                 return;
-        for (size_t i = 0; i < list_len(n); i++) {
-                sbx_autofree char *sub = path_index(path, i);
+        for (size_t i = 0; i < sbx_pw_list_len(n); i++) {
+                sbx_autofree char *sub = sbx_pw_path_index(path, i);
                 int k;
                 if (!sub) {
-                        oom(c);
+                        sbx_pw_oom(c);
                         return;
                 }
                 if (!PARSE_ENUM(c, n->values[i], sub, names, &k)) {
@@ -416,7 +62,7 @@ static void apply_namespaces(struct vctx *c, const struct sbx_pnode *n, const ch
 
 static void apply_hostname(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        const char *v = scalar(c, n, path);
+        const char *v = sbx_pw_scalar(c, n, path);
         if (!v)
                 return;
         if (!sbx_hostname_is_valid(v)) {
@@ -425,7 +71,7 @@ static void apply_hostname(struct vctx *c, const struct sbx_pnode *n, const char
                        "characters)", v);
                 return;
         }
-        set_string(c, &c->spec->isolation.hostname, v);
+        sbx_pw_set_string(c, &c->spec->isolation.hostname, v);
 }
 
 static const struct key_def isolation_keys[] = {
@@ -452,17 +98,17 @@ static void apply_memory(struct vctx *c, const struct sbx_pnode *n, const char *
         if (is_word(n, "unlimited"))
                 c->spec->limits.memory = 0;
         else
-                parse_unit(c, n, path, sbx_parse_size, &c->spec->limits.memory);
+                sbx_pw_parse_unit(c, n, path, sbx_parse_size, &c->spec->limits.memory);
 }
 
 static void apply_memory_swap(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        parse_unit(c, n, path, sbx_parse_size, &c->spec->limits.memory_swap);
+        sbx_pw_parse_unit(c, n, path, sbx_parse_size, &c->spec->limits.memory_swap);
 }
 
 static void apply_file_size(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        parse_unit(c, n, path, sbx_parse_size, &c->spec->limits.file_size);
+        sbx_pw_parse_unit(c, n, path, sbx_parse_size, &c->spec->limits.file_size);
 }
 
 static void apply_pids(struct vctx *c, const struct sbx_pnode *n, const char *path)
@@ -470,23 +116,23 @@ static void apply_pids(struct vctx *c, const struct sbx_pnode *n, const char *pa
         if (is_word(n, "unlimited"))
                 c->spec->limits.pids = 0;
         else
-                parse_count(c, n, path, 1, SBX_PIDS_MAX, &c->spec->limits.pids);
+                sbx_pw_parse_count(c, n, path, 1, SBX_PIDS_MAX, &c->spec->limits.pids);
 }
 
 static void apply_open_files(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        parse_count(c, n, path, SBX_OPEN_FILES_MIN, SBX_OPEN_FILES_MAX,
+        sbx_pw_parse_count(c, n, path, SBX_OPEN_FILES_MIN, SBX_OPEN_FILES_MAX,
                     &c->spec->limits.open_files);
 }
 
 static void apply_cpu(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
         sbx_autoerror e = NULL;
-        const char *v = scalar(c, n, path);
+        const char *v = sbx_pw_scalar(c, n, path);
         if (v && strcmp(v, "unlimited") == 0)
                 c->spec->limits.cpu = 0;
         else if (v && sbx_parse_cpu(v, &c->spec->limits.cpu, &e) < 0)
-                report_error(c, n, path, e);
+                sbx_pw_report_error(c, n, path, e);
 }
 
 static void apply_timeout(struct vctx *c, const struct sbx_pnode *n, const char *path)
@@ -496,7 +142,7 @@ static void apply_timeout(struct vctx *c, const struct sbx_pnode *n, const char 
                 c->spec->limits.timeout_ms = 0;
                 return;
         }
-        if (!parse_unit(c, n, path, sbx_parse_duration, &ms))
+        if (!sbx_pw_parse_unit(c, n, path, sbx_parse_duration, &ms))
                 return;
         if (ms == 0) {
                 report(c, n, path, "must be greater than 0 (or none for no timeout; omit the "
@@ -512,13 +158,13 @@ static void apply_best_effort(struct vctx *c, const struct sbx_pnode *n, const c
         unsigned bits = 0;
         bool ok = true;
 
-        if (!is_list(c, n, path))
+        if (!sbx_pw_is_list(c, n, path))
                 return;
-        for (size_t i = 0; i < list_len(n); i++) {
-                sbx_autofree char *sub = path_index(path, i);
+        for (size_t i = 0; i < sbx_pw_list_len(n); i++) {
+                sbx_autofree char *sub = sbx_pw_path_index(path, i);
                 int k;
                 if (!sub) {
-                        oom(c);
+                        sbx_pw_oom(c);
                         return;
                 }
                 if (PARSE_ENUM(c, n->values[i], sub, names, &k))
@@ -546,7 +192,7 @@ static void apply_limits(struct vctx *c, const struct sbx_pnode *n, const char *
 
 static void apply_rootfs(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        const char *v = scalar(c, n, path);
+        const char *v = sbx_pw_scalar(c, n, path);
         if (!v)
                 return;
         if (strcmp(v, "host") == 0) {
@@ -558,14 +204,14 @@ static void apply_rootfs(struct vctx *c, const struct sbx_pnode *n, const char *
                 report(c, n, path, "expected 'host' or an absolute path, got '%s'", v);
                 return;
         }
-        set_string(c, &c->spec->filesystem.rootfs, v);
+        sbx_pw_set_string(c, &c->spec->filesystem.rootfs, v);
 }
 
 static void apply_workspace_path(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        const char *v = scalar(c, n, path);
-        if (v && check_absolute(c, n, path, v))
-                set_string(c, &c->spec->filesystem.workspace_path, v);
+        const char *v = sbx_pw_scalar(c, n, path);
+        if (v && sbx_pw_check_absolute(c, n, path, v))
+                sbx_pw_set_string(c, &c->spec->filesystem.workspace_path, v);
 }
 
 static void apply_workspace_mode(struct vctx *c, const struct sbx_pnode *n, const char *path)
@@ -591,15 +237,15 @@ static void apply_workspace(struct vctx *c, const struct sbx_pnode *n, const cha
 
 static void apply_tmpfs_path(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        const char *v = scalar(c, n, path);
-        if (v && check_absolute(c, n, path, v))
-                set_string(c, &c->tmpfs->path, v);
+        const char *v = sbx_pw_scalar(c, n, path);
+        if (v && sbx_pw_check_absolute(c, n, path, v))
+                sbx_pw_set_string(c, &c->tmpfs->path, v);
 }
 
 static void apply_tmpfs_size(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
         uint64_t size;
-        if (!parse_unit(c, n, path, sbx_parse_size, &size))
+        if (!sbx_pw_parse_unit(c, n, path, sbx_parse_size, &size))
                 return;
         if (size == 0) {
                 report(c, n, path, "must be greater than 0");
@@ -613,69 +259,48 @@ static const struct key_def tmpfs_keys[] = {
         { "size", apply_tmpfs_size },
 };
 
-/* Report the keys of NAMES missing from the mapping N. */
-static bool require_keys(struct vctx *c, const struct sbx_pnode *n, const char *path,
-                         const char *const *names, size_t count)
+static void select_tmpfs(struct vctx *c, void *items, size_t i)
 {
-        bool ok = true;
-        if (n->kind != SBX_PNODE_MAP && !sbx_pnode_is_null(n))
-                return false; /* already reported as not a mapping */
-        for (size_t i = 0; i < count; i++)
-                if (!sbx_pnode_get(n, names[i])) {
-                        report(c, n, path, "missing key '%s'", names[i]);
-                        ok = false;
-                }
-        return ok;
+        struct sbx_tmpfs *t = items;
+        t[i].size = SBX_TMPFS_DEFAULT_SIZE;
+        c->tmpfs = &t[i];
 }
 
 static void apply_tmpfs(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
         static const char *const required[] = { "path" };
-        struct sbx_filesystem tmp = { 0 };
+        struct sbx_filesystem tmp = { .n_tmpfs = sbx_pw_list_len(n) };
 
-        if (!is_list(c, n, path))
+        if (!sbx_pw_is_list(c, n, path))
                 return;
-        size_t count = list_len(n);
-        tmp.tmpfs = calloc(count ? count : 1, sizeof(*tmp.tmpfs));
+        tmp.tmpfs = calloc(tmp.n_tmpfs ? tmp.n_tmpfs : 1, sizeof(*tmp.tmpfs));
         if (!tmp.tmpfs) {
-                oom(c);
+                sbx_pw_oom(c);
                 return;
         }
-        tmp.n_tmpfs = count;
-        size_t before = c->errors->count;
-        for (size_t i = 0; i < count; i++) {
-                sbx_autofree char *sub = path_index(path, i);
-                if (!sub) {
-                        oom(c);
-                        break;
-                }
-                tmp.tmpfs[i].size = SBX_TMPFS_DEFAULT_SIZE;
-                c->tmpfs = &tmp.tmpfs[i];
-                APPLY_MAP(c, n->values[i], sub, tmpfs_keys);
-                require_keys(c, n->values[i], sub, required, SBX_ARRAY_SIZE(required));
-        }
+        bool ok = APPLY_MAP_ITEMS(c, n, path, tmpfs_keys, required, select_tmpfs, tmp.tmpfs);
         c->tmpfs = NULL;
-        if (c->errors->count == before) {
-                sbx_spec_clear_tmpfs(&c->spec->filesystem);
-                c->spec->filesystem.tmpfs = tmp.tmpfs;
-                c->spec->filesystem.n_tmpfs = tmp.n_tmpfs;
-        } else {
+        if (!ok) {
                 sbx_spec_clear_tmpfs(&tmp);
+                return;
         }
+        sbx_spec_clear_tmpfs(&c->spec->filesystem);
+        c->spec->filesystem.tmpfs = tmp.tmpfs;
+        c->spec->filesystem.n_tmpfs = tmp.n_tmpfs;
 }
 
 static void apply_bind_source(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        const char *v = scalar(c, n, path);
-        if (v && check_absolute(c, n, path, v))
-                set_string(c, &c->bind->source, v);
+        const char *v = sbx_pw_scalar(c, n, path);
+        if (v && sbx_pw_check_absolute(c, n, path, v))
+                sbx_pw_set_string(c, &c->bind->source, v);
 }
 
 static void apply_bind_target(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        const char *v = scalar(c, n, path);
-        if (v && check_absolute(c, n, path, v))
-                set_string(c, &c->bind->target, v);
+        const char *v = sbx_pw_scalar(c, n, path);
+        if (v && sbx_pw_check_absolute(c, n, path, v))
+                sbx_pw_set_string(c, &c->bind->target, v);
 }
 
 static void apply_bind_mode(struct vctx *c, const struct sbx_pnode *n, const char *path)
@@ -692,45 +317,39 @@ static const struct key_def bind_keys[] = {
         { "mode", apply_bind_mode },
 };
 
+static void select_bind(struct vctx *c, void *items, size_t i)
+{
+        struct sbx_bind *b = items;
+        b[i].read_only = true;
+        c->bind = &b[i];
+}
+
 static void apply_binds(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
         static const char *const required[] = { "source", "target" };
-        struct sbx_filesystem tmp = { 0 };
+        struct sbx_filesystem tmp = { .n_binds = sbx_pw_list_len(n) };
 
-        if (!is_list(c, n, path))
+        if (!sbx_pw_is_list(c, n, path))
                 return;
-        size_t count = list_len(n);
-        tmp.binds = calloc(count ? count : 1, sizeof(*tmp.binds));
+        tmp.binds = calloc(tmp.n_binds ? tmp.n_binds : 1, sizeof(*tmp.binds));
         if (!tmp.binds) {
-                oom(c);
+                sbx_pw_oom(c);
                 return;
         }
-        tmp.n_binds = count;
-        size_t before = c->errors->count;
-        for (size_t i = 0; i < count; i++) {
-                sbx_autofree char *sub = path_index(path, i);
-                if (!sub) {
-                        oom(c);
-                        break;
-                }
-                tmp.binds[i].read_only = true;
-                c->bind = &tmp.binds[i];
-                APPLY_MAP(c, n->values[i], sub, bind_keys);
-                require_keys(c, n->values[i], sub, required, SBX_ARRAY_SIZE(required));
-        }
+        bool ok = APPLY_MAP_ITEMS(c, n, path, bind_keys, required, select_bind, tmp.binds);
         c->bind = NULL;
-        if (c->errors->count == before) {
-                sbx_spec_clear_binds(&c->spec->filesystem);
-                c->spec->filesystem.binds = tmp.binds;
-                c->spec->filesystem.n_binds = tmp.n_binds;
-        } else {
+        if (!ok) {
                 sbx_spec_clear_binds(&tmp);
+                return;
         }
+        sbx_spec_clear_binds(&c->spec->filesystem);
+        c->spec->filesystem.binds = tmp.binds;
+        c->spec->filesystem.n_binds = tmp.n_binds;
 }
 
 static void apply_masked(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        apply_strv(c, n, path, &c->spec->filesystem.masked, check_absolute);
+        sbx_pw_apply_strv(c, n, path, &c->spec->filesystem.masked, sbx_pw_check_absolute);
 }
 
 static const struct key_def filesystem_keys[] = {
@@ -774,7 +393,7 @@ static void apply_seccomp(struct vctx *c, const struct sbx_pnode *n, const char 
         static const enum sbx_seccomp_mode values[] = {
                 SBX_SECCOMP_DEFAULT, SBX_SECCOMP_STRICT, SBX_SECCOMP_NONE,
         };
-        const char *v = scalar(c, n, path);
+        const char *v = sbx_pw_scalar(c, n, path);
         if (!v)
                 return;
         for (size_t i = 0; i < SBX_ARRAY_SIZE(names); i++)
@@ -792,7 +411,7 @@ static void apply_seccomp(struct vctx *c, const struct sbx_pnode *n, const char 
         }
         sbx_autofree char *file = sbx_profile_resolve_relative(n->file, v);
         if (!file) {
-                oom(c);
+                sbx_pw_oom(c);
                 return;
         }
         free(c->spec->security.seccomp_file);
@@ -806,18 +425,18 @@ static bool check_syscall(struct vctx *c, const struct sbx_pnode *n, const char 
         sbx_autoerror e = NULL;
         if (sbx_syscall_check_name(v, &e) >= 0)
                 return true;
-        report_error(c, n, path, e);
+        sbx_pw_report_error(c, n, path, e);
         return false;
 }
 
 static void apply_syscalls_deny(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        apply_strv(c, n, path, &c->spec->security.syscalls_deny, check_syscall);
+        sbx_pw_apply_strv(c, n, path, &c->spec->security.syscalls_deny, check_syscall);
 }
 
 static void apply_syscalls_allow(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        apply_strv(c, n, path, &c->spec->security.syscalls_allow, check_syscall);
+        sbx_pw_apply_strv(c, n, path, &c->spec->security.syscalls_allow, check_syscall);
 }
 
 static const struct key_def syscalls_keys[] = {
@@ -836,7 +455,7 @@ static bool check_capability(struct vctx *c, const struct sbx_pnode *n, const ch
         sbx_autoerror e = NULL;
         if (sbx_capability_check_name(v, &e) >= 0)
                 return true;
-        report_error(c, n, path, e);
+        sbx_pw_report_error(c, n, path, e);
         return false;
 }
 
@@ -844,7 +463,7 @@ static void apply_capabilities(struct vctx *c, const struct sbx_pnode *n, const 
 {
         struct sbx_strv raw = { 0 }, norm = { 0 };
 
-        apply_strv(c, n, path, &raw, check_capability);
+        sbx_pw_apply_strv(c, n, path, &raw, check_capability);
         for (size_t i = 0; i < raw.n; i++) {
                 char *name = raw.items[i];
                 if (strncasecmp(name, "cap_", 4) == 0)
@@ -855,7 +474,7 @@ static void apply_capabilities(struct vctx *c, const struct sbx_pnode *n, const 
                 for (size_t j = 0; j < norm.n && !seen; j++)
                         seen = strcmp(norm.items[j], name) == 0;
                 if (!seen && sbx_strv_push(&norm, name) < 0)
-                        oom(c);
+                        sbx_pw_oom(c);
         }
         sbx_strv_clear(&raw);
         sbx_strv_clear(&c->spec->security.capabilities);
@@ -864,7 +483,7 @@ static void apply_capabilities(struct vctx *c, const struct sbx_pnode *n, const 
 
 static void apply_no_new_privileges(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        parse_bool(c, n, path, &c->spec->security.no_new_privileges);
+        sbx_pw_parse_bool(c, n, path, &c->spec->security.no_new_privileges);
 }
 
 static const struct key_def security_keys[] = {
@@ -919,12 +538,12 @@ static void apply_env(struct vctx *c, const struct sbx_pnode *n, const char *pat
         }
         for (size_t i = 0; i < n->n; i++) {
                 const char *key = n->keys[i]->value;
-                sbx_autofree char *sub = path_key(path, key);
+                sbx_autofree char *sub = sbx_pw_path_key(path, key);
                 if (!sub) {
-                        oom(c);
+                        sbx_pw_oom(c);
                         return;
                 }
-                if (check_duplicate(c, n, i, sub))
+                if (sbx_pw_check_duplicate(c, n, i, sub))
                         continue;
                 if (!sbx_env_name_is_valid(key, strlen(key))) {
                         report(c, n->keys[i], sub,
@@ -937,7 +556,7 @@ static void apply_env(struct vctx *c, const struct sbx_pnode *n, const char *pat
                         continue;
                 }
                 if (env_set(&c->spec->env, key, n->values[i]->value) < 0)
-                        oom(c);
+                        sbx_pw_oom(c);
         }
 }
 
@@ -945,49 +564,49 @@ static void apply_env(struct vctx *c, const struct sbx_pnode *n, const char *pat
 
 static void apply_watch_paths(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        apply_strv(c, n, path, &c->spec->watch.paths, NULL);
+        sbx_pw_apply_strv(c, n, path, &c->spec->watch.paths, NULL);
 }
 
 static void apply_watch_include(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        apply_strv(c, n, path, &c->spec->watch.include, NULL);
+        sbx_pw_apply_strv(c, n, path, &c->spec->watch.include, NULL);
 }
 
 static void apply_watch_exclude(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        apply_strv(c, n, path, &c->spec->watch.exclude, NULL);
+        sbx_pw_apply_strv(c, n, path, &c->spec->watch.exclude, NULL);
 }
 
 static void apply_watch_artifacts(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        apply_strv(c, n, path, &c->spec->watch.artifacts, NULL);
+        sbx_pw_apply_strv(c, n, path, &c->spec->watch.artifacts, NULL);
 }
 
 static void apply_debounce(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        parse_unit(c, n, path, sbx_parse_duration, &c->spec->watch.debounce_ms);
+        sbx_pw_parse_unit(c, n, path, sbx_parse_duration, &c->spec->watch.debounce_ms);
 }
 
 static void apply_rebuild_timeout(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        parse_unit(c, n, path, sbx_parse_duration, &c->spec->watch.rebuild_timeout_ms);
+        sbx_pw_parse_unit(c, n, path, sbx_parse_duration, &c->spec->watch.rebuild_timeout_ms);
 }
 
 static void apply_healthy_after(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        parse_unit(c, n, path, sbx_parse_duration, &c->spec->watch.healthy_after_ms);
+        sbx_pw_parse_unit(c, n, path, sbx_parse_duration, &c->spec->watch.healthy_after_ms);
 }
 
 static void apply_rebuild(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        const char *v = scalar(c, n, path);
+        const char *v = sbx_pw_scalar(c, n, path);
         if (v)
-                set_string(c, &c->spec->watch.rebuild, v);
+                sbx_pw_set_string(c, &c->spec->watch.rebuild, v);
 }
 
 static void apply_reload(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        const char *v = scalar(c, n, path);
+        const char *v = sbx_pw_scalar(c, n, path);
         int sig;
 
         if (!v)
@@ -1013,7 +632,7 @@ static void apply_reload(struct vctx *c, const struct sbx_pnode *n, const char *
 
 static void apply_gitignore(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        parse_bool(c, n, path, &c->spec->watch.gitignore);
+        sbx_pw_parse_bool(c, n, path, &c->spec->watch.gitignore);
 }
 
 static const struct key_def watch_keys[] = {
@@ -1040,14 +659,14 @@ static void apply_watch(struct vctx *c, const struct sbx_pnode *n, const char *p
 static void apply_keep(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
         uint64_t keep;
-        if (parse_count(c, n, path, 0, UINT32_MAX, &keep))
+        if (sbx_pw_parse_count(c, n, path, 0, UINT32_MAX, &keep))
                 c->spec->checkpoint.keep = (uint32_t)keep;
 }
 
 static void apply_checkpoint_workspace(struct vctx *c, const struct sbx_pnode *n,
                                        const char *path)
 {
-        parse_bool(c, n, path, &c->spec->checkpoint.workspace);
+        sbx_pw_parse_bool(c, n, path, &c->spec->checkpoint.workspace);
 }
 
 static const struct key_def checkpoint_keys[] = {
@@ -1064,7 +683,7 @@ static void apply_checkpoint(struct vctx *c, const struct sbx_pnode *n, const ch
 
 static void apply_stop_signal(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        const char *v = scalar(c, n, path);
+        const char *v = sbx_pw_scalar(c, n, path);
         int sig;
 
         if (!v)
@@ -1079,16 +698,16 @@ static void apply_stop_signal(struct vctx *c, const struct sbx_pnode *n, const c
 
 static void apply_stop_timeout(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        parse_unit(c, n, path, sbx_parse_duration, &c->spec->lifecycle.stop_timeout_ms);
+        sbx_pw_parse_unit(c, n, path, sbx_parse_duration, &c->spec->lifecycle.stop_timeout_ms);
 }
 
 static void apply_restart(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
         sbx_autoerror e = NULL;
-        const char *v = scalar(c, n, path);
+        const char *v = sbx_pw_scalar(c, n, path);
 
         if (v && sbx_restart_policy_parse(v, &c->spec->lifecycle.restart, &e) < 0)
-                report_error(c, n, path, e);
+                sbx_pw_report_error(c, n, path, e);
 }
 
 static const struct key_def lifecycle_keys[] = {
@@ -1106,7 +725,7 @@ static void apply_lifecycle(struct vctx *c, const struct sbx_pnode *n, const cha
 
 static void apply_name(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        const char *v = scalar(c, n, path);
+        const char *v = sbx_pw_scalar(c, n, path);
         if (!v)
                 return;
         if (!sbx_profile_name_is_valid(v)) {
@@ -1115,20 +734,20 @@ static void apply_name(struct vctx *c, const struct sbx_pnode *n, const char *pa
                        "characters)", v);
                 return;
         }
-        set_string(c, &c->spec->name, v);
+        sbx_pw_set_string(c, &c->spec->name, v);
 }
 
 static void apply_description(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        const char *v = scalar(c, n, path);
+        const char *v = sbx_pw_scalar(c, n, path);
         if (v)
-                set_string(c, &c->spec->description, v);
+                sbx_pw_set_string(c, &c->spec->description, v);
 }
 
 /* Resolved by the loader before the schema pass; only its type is checked. */
 static void apply_extends(struct vctx *c, const struct sbx_pnode *n, const char *path)
 {
-        scalar(c, n, path);
+        sbx_pw_scalar(c, n, path);
 }
 
 static const struct key_def top_keys[] = {

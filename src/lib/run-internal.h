@@ -116,6 +116,25 @@ void sbx_run_cgroup_sample(struct sbx_cgroup *cg, struct sbx_run_result *res);
 void sbx_run_cgroup_finish(struct sbx_cgroup *cg, struct sbx_run_result *res);
 void sbx_run_add_cleanup_error(struct sbx_run_result *res, const char *what);
 
+/* Placing a new process (a sandbox's init, an exec helper) in cgroup cg the
+ * way `run` does it, shared by run, the supervisor and exec:
+ *   sbx_run_cgroup_place_prepare()  before the clone: on v2 the directory fd
+ *                                   for clone3 CLONE_INTO_CGROUP; on v1 the
+ *                                   `tasks` files the child writes 0 to;
+ *   child, first thing:             sbx_cgroup_attach_self(*ret_self_attach)
+ *                                   when that is not NULL;
+ *   sbx_run_cgroup_place_finish()   in the parent after the clone (also when
+ *                                   it failed): closes the files and, when
+ *                                   neither clone3 nor the child placed it
+ *                                   (a v2 kernel without CLONE_INTO_CGROUP),
+ *                                   moves pid in; the child must wait for
+ *                                   the parent before it runs anything else.
+ * cg may be NULL (no cgroup): nothing to do. */
+int sbx_run_cgroup_place_prepare(struct sbx_cgroup *cg, int *ret_clone_fd,
+                                 const struct sbx_cgroup **ret_self_attach, sbx_error **err);
+int sbx_run_cgroup_place_finish(struct sbx_cgroup *cg, bool self_attached, pid_t pid,
+                                bool placed, sbx_error **err);
+
 /* statedir.c */
 struct sbx_state {
         char *base;    /* the state dir */

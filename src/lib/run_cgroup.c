@@ -87,3 +87,34 @@ void sbx_run_cgroup_finish(struct sbx_cgroup *cg, struct sbx_run_result *res)
                 sbx_run_add_cleanup_error(res, e && e->message ? e->message : "destroy cgroup");
         sbx_cgroup_free(cg);
 }
+
+int sbx_run_cgroup_place_prepare(struct sbx_cgroup *cg, int *ret_clone_fd,
+                                 const struct sbx_cgroup **ret_self_attach, sbx_error **err)
+{
+        *ret_clone_fd = -1;
+        *ret_self_attach = NULL;
+        if (!cg)
+                return 0;
+        *ret_clone_fd = sbx_cgroup_clone_fd(cg);
+        if (*ret_clone_fd >= 0)
+                return 0;
+        /* v1: the child moves itself in (no wait for the kernel's
+         * threadgroup lock, see sbx_cgroup_self_attach_open()). */
+        int r = sbx_cgroup_self_attach_open(cg, err);
+        if (r < 0)
+                return sbx_error_prefix(err, r, "cgroup");
+        if (r > 0)
+                *ret_self_attach = cg;
+        return 0;
+}
+
+int sbx_run_cgroup_place_finish(struct sbx_cgroup *cg, bool self_attached, pid_t pid,
+                                bool placed, sbx_error **err)
+{
+        if (!cg)
+                return 0;
+        sbx_cgroup_self_attach_close(cg);
+        if (pid <= 0 || placed || self_attached)
+                return 0;
+        return sbx_cgroup_attach(cg, pid, err);
+}

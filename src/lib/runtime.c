@@ -225,30 +225,6 @@ static void kill_and_reap(struct supervisor *s)
         reap_init(s, NULL);
 }
 
-/* Put init in the cgroup unless clone3 did, or init does it itself:
- * before it is released, while it still blocks on the sync pipe. */
-static int place_init(struct supervisor *s, const struct sbx_sandbox_ctx *ctx, bool placed,
-                      sbx_error **err)
-{
-        if (!s->cg || placed || ctx->self_attach)
-                return 0;
-        return sbx_cgroup_attach(s->cg, s->pid, err);
-}
-
-/* On v1, init moves itself in (no wait for the kernel's threadgroup lock):
- * open the files it writes to. */
-static int prepare_self_attach(struct sbx_sandbox_ctx *ctx, struct supervisor *s,
-                               sbx_error **err)
-{
-        ctx->self_attach = NULL;
-        if (!s->cg || sbx_cgroup_clone_fd(s->cg) >= 0)
-                return 0;
-        int r = sbx_cgroup_self_attach_open(s->cg, err);
-        if (r > 0)
-                ctx->self_attach = s->cg;
-        return r < 0 ? sbx_error_prefix(err, r, "cgroup") : 0;
-}
-
 static void send_all(int fd, const void *buf, size_t len)
 {
         const char *p = buf;
@@ -283,8 +259,8 @@ static void send_seccomp_prog(const struct sbx_sandbox_ctx *ctx, int fd)
 /* Clone init and release it once its id maps are written. */
 static int start_sandbox(struct sbx_sandbox_ctx *ctx, struct supervisor *s, sbx_error **err)
 {
-        int sync[2], msg[2];
-        int r = prepare_self_attach(ctx, s, err);
+        int sync[2], msg[2], cgroup_fd;
+        int r = sbx_run_cgroup_place_prepare(s->cg, &cgroup_fd, &ctx->self_attach, err);
 
         if (r < 0)
                 return r;
@@ -302,7 +278,6 @@ static int start_sandbox(struct sbx_sandbox_ctx *ctx, struct supervisor *s, sbx_
         ctx->msg_fd = msg[1];
         ctx->prog_follows = true;
         bool placed = false;
-        int cgroup_fd = s->cg ? sbx_cgroup_clone_fd(s->cg) : -1;
         pid_t pid = sbx_ns_clone(ctx->namespaces, cgroup_fd, &s->pidfd, &placed, err);
         if (pid == 0) {
                 close(sync[1]);
@@ -311,15 +286,13 @@ static int start_sandbox(struct sbx_sandbox_ctx *ctx, struct supervisor *s, sbx_
         }
         close(sync[0]);
         close(msg[1]);
-        if (s->cg)
-                sbx_cgroup_self_attach_close(s->cg);
+        r = sbx_run_cgroup_place_finish(s->cg, ctx->self_attach != NULL, pid, placed, err);
         sbx_autoclose int release_fd = sync[1];
         s->msg_fd = msg[0];
         if (pid < 0)
                 return pid;
         s->pid = pid;
         fcntl(s->msg_fd, F_SETFL, O_NONBLOCK);
-        r = place_init(s, ctx, placed, err);
         if (r < 0) {
                 kill_and_reap(s);
                 return r;

@@ -157,7 +157,11 @@ static int policy_set_no_userns(struct policy *p, uint64_t clone_mask, sbx_error
         return policy_set_name(p, "unshare", no_ns, false, err);
 }
 
-static int policy_build_default(struct policy *p, bool strict_level, sbx_error **err)
+/* default: the deny-list; from level medium up, no new user namespaces
+ * (the way to the kernel's unprivileged attack surface: nf_tables, mounts
+ * of new file systems); at strict, also setns, ptrace and friends. */
+static int policy_build_default(struct policy *p, enum sbx_isolation_level level,
+                                sbx_error **err)
 {
         p->default_allow = true;
         int r = policy_set_list(p, sbx_seccomp_default_deny, sbx_seccomp_default_deny_n,
@@ -165,13 +169,13 @@ static int policy_build_default(struct policy *p, bool strict_level, sbx_error *
         if (r < 0)
                 return r;
         r = policy_set_common(p, err);
-        if (r < 0 || !strict_level)
+        if (r < 0 || level == SBX_ISOLATION_RELAXED)
                 return r;
-        r = policy_set_list(p, sbx_seccomp_strict_extra_deny, sbx_seccomp_strict_extra_deny_n,
-                            ENTRY_DENY, err);
-        if (r < 0)
+        r = policy_set_no_userns(p, CLONE_NEWUSER, err);
+        if (r < 0 || level != SBX_ISOLATION_STRICT)
                 return r;
-        return policy_set_no_userns(p, CLONE_NEWUSER, err);
+        return policy_set_list(p, sbx_seccomp_strict_extra_deny, sbx_seccomp_strict_extra_deny_n,
+                               ENTRY_DENY, err);
 }
 
 static int policy_build_strict(struct policy *p, sbx_error **err)
@@ -368,12 +372,11 @@ static int policy_build_file(struct policy *p, const char *path, sbx_error **err
 static int policy_build(const struct sbx_spec *spec, struct policy *p, sbx_error **err)
 {
         const struct sbx_security *sec = &spec->security;
-        bool strict_level = spec->isolation.level == SBX_ISOLATION_STRICT;
         int r;
 
         switch (sec->seccomp) {
         case SBX_SECCOMP_DEFAULT:
-                r = policy_build_default(p, strict_level, err);
+                r = policy_build_default(p, spec->isolation.level, err);
                 break;
         case SBX_SECCOMP_STRICT:
                 r = policy_build_strict(p, err);

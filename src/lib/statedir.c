@@ -52,10 +52,15 @@ int sbx_pid_start_time(pid_t pid, uint64_t *ret_ticks, sbx_error **err)
         /* The command name may hold spaces and parentheses: skip to the last ')'. */
         char *p = strrchr(buf, ')');
         unsigned long long start;
+        char state;
         /* After ")": state (field 3) ... starttime (field 22). */
-        if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-                                "%*d %*d %*d %*d %llu", &start) != 1)
+        if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+                                "%*d %*d %*d %*d %llu", &state, &start) != 2)
                 return sbx_error_set(err, EINVAL, "parse %s: no start time", path);
+        /* Exited, not yet reaped (a killed supervisor waits for its reaper):
+         * gone for every caller, which asks whether it still runs. */
+        if (state == 'Z' || state == 'X')
+                return sbx_error_set(err, ESRCH, "process %d has exited", (int)pid);
         *ret_ticks = start;
         return 0;
 }

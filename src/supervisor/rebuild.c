@@ -300,6 +300,33 @@ void sv_build_on_exit(struct sv *s)
                 sv_reload_after_build(s);
 }
 
+/* Kill the build's sandbox: its init is the build child's child (sbx_run
+ * clones it). The build child then ends as after any sandbox death: it
+ * removes the sandbox's cgroup and its state dir. */
+static void kill_build_sandbox(pid_t build)
+{
+        char path[64];
+        int pid;
+
+        snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)build, (int)build);
+        FILE *f = fopen(path, "re");
+        while (f && fscanf(f, "%d", &pid) == 1)
+                kill(pid, SIGKILL);
+        if (f)
+                fclose(f);
+}
+
+static int wait_build(struct sv_build *b, int timeout_ms)
+{
+        struct pollfd p = { .fd = b->pidfd, .events = POLLIN };
+        int n;
+
+        do
+                n = poll(&p, 1, timeout_ms);
+        while (n < 0 && errno == EINTR);
+        return n;
+}
+
 void sv_build_stop(struct sv *s, int timeout_ms)
 {
         struct sv_build *b = s->watch ? &s->watch->build : NULL;
@@ -308,13 +335,13 @@ void sv_build_stop(struct sv *s, int timeout_ms)
                 return;
         /* sbx_run() forwards SIGTERM to the build and cleans its sandbox up. */
         kill(b->pid, SIGTERM);
-        struct pollfd p = { .fd = b->pidfd, .events = POLLIN };
-        int n;
-        do
-                n = poll(&p, 1, timeout_ms);
-        while (n < 0 && errno == EINTR);
-        if (n == 0)
-                kill(b->pid, SIGKILL);
+        /* A SIGKILL of the build child itself would leave its sandbox's
+         * (empty) cgroup and state dir behind: kill the sandbox first. */
+        if (wait_build(b, timeout_ms) == 0) {
+                kill_build_sandbox(b->pid);
+                if (wait_build(b, timeout_ms) == 0)
+                        kill(b->pid, SIGKILL);
+        }
         siginfo_t si;
         waitid((idtype_t)P_PIDFD, (id_t)b->pidfd, &si, WEXITED);
         if (s->watch->w)

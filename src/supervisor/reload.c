@@ -259,7 +259,7 @@ void sv_reload_after_build(struct sv *s)
                         return; /* a stop by hand wins */
                 wl->reloading = true;
                 s->sb->status = SBX_STATUS_RELOADING;
-                sv_stop(s, SV_DEFAULT_STOP_MS);
+                sv_stop(s, s->spec->lifecycle.stop_timeout_ms);
                 return;
         }
         if (restart_program(s, &e) < 0)

@@ -24,52 +24,11 @@
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
 #endif
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-
-/* struct clone_args up to the cgroup field (CLONE_ARGS_SIZE_VER2). */
-struct sv_clone_args {
-        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
-        uint64_t set_tid, set_tid_size, cgroup;
-};
-
-static const struct {
-        unsigned bit;
-        uint64_t flag;
-} ns_flags[] = {
-        { SBX_NS_USER, 0x10000000 }, { SBX_NS_PID, 0x20000000 }, { SBX_NS_MOUNT, 0x00020000 },
-        { SBX_NS_UTS, 0x04000000 },  { SBX_NS_IPC, 0x08000000 }, { SBX_NS_NET, 0x40000000 },
-        /* Not SBX_NS_CGROUP: init unshares it once it is in its cgroup. */
-};
-
 static int signal_processes(struct sv *s, int sig, sbx_error **err);
 
 static int pidfd_signal(int pidfd, int sig)
 {
         return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
-}
-
-static pid_t clone_init(unsigned ns, int cgfd, int *ret_pidfd, sbx_error **err)
-{
-        int pidfd = -1;
-        struct sv_clone_args a = { .flags = CLONE_PIDFD, .exit_signal = SIGCHLD };
-
-        for (size_t i = 0; i < SBX_ARRAY_SIZE(ns_flags); i++)
-                if (ns & ns_flags[i].bit)
-                        a.flags |= ns_flags[i].flag;
-        a.pidfd = (uint64_t)(uintptr_t)&pidfd;
-        if (cgfd >= 0) {
-                a.flags |= CLONE_INTO_CGROUP;
-                a.cgroup = (uint64_t)cgfd;
-        }
-        long pid = syscall(SYS_clone3, &a, sizeof(a));
-        if (pid < 0)
-                return sbx_error_errno(err, errno, "clone3 with flags 0x%llx",
-                                       (unsigned long long)a.flags);
-        if (pid > 0)
-                *ret_pidfd = pidfd;
-        return (pid_t)pid;
 }
 
 static int ensure_cgroup(struct sv *s, sbx_error **err)
@@ -102,15 +61,13 @@ static _Noreturn void init_child(struct sbx_sandbox_ctx *ctx, int log_w)
         sbx_init_main(ctx);
 }
 
-/* Let init go once it is in its cgroup and has its id maps. */
+/* Let init go once it has its id maps (it is in its cgroup: see spawn_init). */
 static int release_init(struct sv *s, const struct sbx_sandbox_ctx *ctx, int release_fd,
                         sbx_error **err)
 {
         int r = 0;
 
-        if (sbx_cgroup_clone_fd(s->cg) < 0)
-                r = sbx_cgroup_attach(s->cg, s->init_pid, err);
-        if (r >= 0 && (ctx->namespaces & SBX_NS_USER))
+        if (ctx->namespaces & SBX_NS_USER)
                 r = sbx_ns_write_id_maps(s->init_pid, err);
         if (r >= 0 && write(release_fd, "g", 1) != 1)
                 r = sbx_error_errno(err, errno, "release sandbox init");
@@ -139,15 +96,24 @@ static int open_pipes(int p[3][2], sbx_error **err)
 static int spawn_init(struct sv *s, struct sbx_sandbox_ctx *ctx, sbx_error **err)
 {
         int p[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } }; /* sync, msg, log */
-        int r = open_pipes(p, err);
+        int cgroup_fd;
+        bool placed = false;
+        int r = sbx_run_cgroup_place_prepare(s->cg, &cgroup_fd, &ctx->self_attach, err);
 
-        if (r < 0)
+        if (r >= 0)
+                r = open_pipes(p, err);
+        if (r < 0) {
+                sbx_run_cgroup_place_finish(s->cg, true, -1, false, NULL);
                 return r;
+        }
         ctx->sync_fd = p[0][0];
         ctx->msg_fd = p[1][1];
-        pid_t pid = clone_init(ctx->namespaces, sbx_cgroup_clone_fd(s->cg), &s->pidfd, err);
+        /* Placed as `run` places its init: born in the cgroup on v2, moves
+         * itself in first thing on v1. */
+        pid_t pid = sbx_ns_clone(ctx->namespaces, cgroup_fd, &s->pidfd, &placed, err);
         if (pid == 0)
                 init_child(ctx, p[2][1]);
+        r = sbx_run_cgroup_place_finish(s->cg, ctx->self_attach != NULL, pid, placed, err);
         if (pid < 0) {
                 close_pipes(p);
                 return pid;
@@ -157,7 +123,8 @@ static int spawn_init(struct sv *s, struct sbx_sandbox_ctx *ctx, sbx_error **err
         s->log_fd = sbx_steal_fd(p[2][0]);
         fcntl(s->msg_fd, F_SETFL, O_NONBLOCK);
         fcntl(s->log_fd, F_SETFL, O_NONBLOCK);
-        r = release_init(s, ctx, p[0][1], err);
+        if (r >= 0)
+                r = release_init(s, ctx, p[0][1], err);
         close_pipes(p);
         if (r < 0) {
                 pidfd_signal(s->pidfd, SIGKILL);

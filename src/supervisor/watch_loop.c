@@ -95,7 +95,7 @@ void sv_foreground_signal(struct sv *s, int sig)
         if (s->watch)
                 sv_build_stop(s, SV_BUILD_STOP_MS);
         if (s->pidfd >= 0 && !s->stopping)
-                sv_stop(s, SV_DEFAULT_STOP_MS);
+                sv_stop(s, s->spec->lifecycle.stop_timeout_ms);
         else if (s->pidfd < 0)
                 sv_destroy(s);
 }

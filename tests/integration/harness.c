@@ -231,9 +231,45 @@ bool sbx_test_cgroup_parent_remove(const char *name)
         return empty;
 }
 
+#define FINI_LOG_ENV "SBX_TEST_FINI_LOG"
+
+void sbx_test_fini_failed(const char *fmt, ...)
+{
+        char msg[1024];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        cr_log_error("%s", msg);
+        const char *log = getenv(FINI_LOG_ENV);
+        int fd = log ? open(log, O_WRONLY | O_APPEND | O_CLOEXEC) : -1;
+        if (fd >= 0) {
+                dprintf(fd, "%s\n", msg);
+                close(fd);
+        }
+}
+
+/* What the tests' .fini recorded (sbx_test_fini_failed); true if nothing. */
+static bool fini_log_check(const char *path)
+{
+        char buf[4096];
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : 0;
+
+        if (fd >= 0)
+                close(fd);
+        unlink(path);
+        if (n <= 0)
+                return true;
+        buf[n] = '\0';
+        fprintf(stderr, "FAIL: checks after the tests failed:\n%s", buf);
+        return false;
+}
+
 int sbx_test_main(int argc, char **argv, unsigned needs)
 {
-        char parent[64] = "";
+        char parent[64] = "", fini_log[] = "/tmp/sbx-test-fini-XXXXXX";
 
         if (needs & SBX_NEED_ROOT)
                 sbx_test_require(geteuid() != 0, "needs root (run the suite as root)");
@@ -241,11 +277,18 @@ int sbx_test_main(int argc, char **argv, unsigned needs)
                 snprintf(parent, sizeof(parent), "sandboxctl-test-%d", (int)getpid());
                 setenv("SANDBOXCTL_CGROUP_PARENT", parent, 1);
         }
+        int fini_fd = mkstemp(fini_log);
+        if (fini_fd >= 0) {
+                close(fini_fd);
+                setenv(FINI_LOG_ENV, fini_log, 1);
+        }
         struct criterion_test_set *tests = criterion_initialize();
         int result = 0;
         if (criterion_handle_args(argc, argv, true))
                 result = !criterion_run_all_tests(tests);
         criterion_finalize(tests);
+        if (fini_fd >= 0 && !fini_log_check(fini_log))
+                result = 1;
         if (parent[0] && !sbx_test_cgroup_parent_remove(parent)) {
                 fprintf(stderr, "FAIL: sandbox cgroups were left under %s\n", parent);
                 result = 1;

@@ -69,6 +69,16 @@ bool sbx_test_cgroup_parent_remove(const char *name);
  * binary's own (unless already set), removed again at the end, so that no
  * test leaves the default `sandboxctl` parent behind. */
 int sbx_test_main(int argc, char **argv, unsigned needs);
+/* A check in a suite's .fini failed: Criterion prints a failed assertion
+ * there but still counts the test as passed, so this records it and
+ * sbx_test_main() fails the binary. */
+void sbx_test_fini_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define sbx_test_fini_expect(cond, ...)                   \
+        do {                                              \
+                if (!(cond))                              \
+                        sbx_test_fini_failed(__VA_ARGS__); \
+        } while (0)
+
 #define SBX_TEST_MAIN(needs)                           \
         int main(int argc, char **argv)                \
         {                                              \

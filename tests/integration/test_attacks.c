@@ -137,6 +137,63 @@ Test(attacks, write_sysrq_trigger)
         expect_refused("write /proc/sysrq-trigger", host_has_it ? "EROFS\n" : "ENOENT\n");
 }
 
+Test(attacks, ptrace_the_sandbox_init)
+{
+        /* The init is not dumpable: not even its own sandbox can trace it. */
+        expect_refused("ptrace 1", "EPERM\n");
+}
+
+Test(attacks, new_user_namespace)
+{
+        /* medium: no nested user namespace, the way to nf_tables and mounts */
+        expect_refused("unshare-user", "EPERM\n");
+}
+
+Test(attacks, kernel_attack_surface_calls)
+{
+        expect_refused("bpf", "EPERM\n");
+        expect_refused("perf_event_open", "EPERM\n");
+        expect_refused("keyctl", "EPERM\n");
+        /* "shocker": a file handle reaches files outside the mount view */
+        expect_refused("open_by_handle_at", "EPERM\n");
+}
+
+Test(attacks, write_proc_and_sys)
+{
+        expect_refused("write /proc/sys/kernel/core_pattern", "EROFS\n");
+        expect_refused("write /proc/sys/vm/drop_caches", "EROFS\n");
+        expect_refused("write /sys/kernel/uevent_helper", "EROFS\n");
+        /* The sandbox's fresh sysfs has no cgroup file system mounted: there
+         * is no cgroup.procs to move a process out through. */
+        expect_refused("write /sys/fs/cgroup/cgroup.procs", "ENOENT\n");
+}
+
+Test(attacks, fork_bomb_stops_at_the_pids_limit)
+{
+        struct run_result r;
+        /* medium: pids 100, of which the shell-less attack and init use 2 */
+        cr_assert_eq(rt_run_sh(&r, "exec ./attack forkbomb 300", "--workspace", rt_workspace(),
+                               NULL), 0);
+        cr_expect_eq(r.exit_code, 0, "stderr: %s", r.err);
+        cr_expect_str_eq(r.out, "EAGAIN 98\n");
+        cr_expect(strstr(r.err, "sandboxctl: pids limit 100 reached: ") != NULL, "stderr: %s",
+                  r.err);
+        sbx_test_result_free(&r);
+}
+
+Test(attacks, memory_hog_is_killed_at_the_limit)
+{
+        struct run_result r;
+        /* medium: memory 128M, no swap */
+        cr_assert_eq(rt_run_sh(&r, "exec ./attack memhog 1024", "--workspace", rt_workspace(),
+                               NULL), 0);
+        cr_expect_eq(r.exit_code, 128 + SIGKILL, "stderr: %s", r.err);
+        cr_expect_str_empty(r.out);
+        cr_expect_str_eq(r.err, "sandboxctl: memory limit 128M reached: process killed by the "
+                                "OOM killer\n");
+        sbx_test_result_free(&r);
+}
+
 Test(attacks, create_a_device_node)
 {
         expect_refused("mknod /tmp/null", "EPERM\n");

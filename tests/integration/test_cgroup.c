@@ -128,7 +128,8 @@ static void teardown(void)
         }
         reap_all();
         if (g_id[0])
-                cr_expect(!cgroup_dir_exists_anywhere(g_id), "left behind: %s", g_found_path);
+                sbx_test_fini_expect(!cgroup_dir_exists_anywhere(g_id), "left behind: %s",
+                                     g_found_path);
 }
 
 TestSuite(cgroup, .init = setup, .fini = teardown, .timeout = 60);
@@ -618,6 +619,55 @@ Test(cgroup, self_attach_moves_the_child_in_every_hierarchy)
         int status;
         cr_assert(wait_exit(pid, 5000, &status));
         cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+/* gc, a short-lived command, removes an empty sandbox cgroup that no state
+ * dir names, in every hierarchy (on v1 through libcgroup, which it loads:
+ * LD_DEBUG shows it), and leaves one that has a process alone; `run` never
+ * loads libcgroup. */
+Test(cgroup, gc_collects_empty_orphans_run_never_loads_libcgroup)
+{
+        char empty_id[17], busy_id[17], state[] = "/tmp/sbx-cg-gc-XXXXXX", want[96];
+        struct sbx_cgroup *busy = NULL;
+        struct run_result r;
+
+        snprintf(empty_id, sizeof(empty_id), "%08x0000000e", (unsigned)getpid());
+        snprintf(busy_id, sizeof(busy_id), "%08x0000000b", (unsigned)getpid());
+        snprintf(g_id, sizeof(g_id), "%s", empty_id);
+        cr_assert_eq(sbx_cgroup_create(NULL, empty_id, NULL, &g_cg, NULL), 0);
+        cr_assert_eq(sbx_cgroup_create(NULL, busy_id, NULL, &busy, NULL), 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+                pause();
+                _exit(0);
+        }
+        cr_assert_eq(sbx_cgroup_attach(busy, pid, NULL), 0);
+        cr_assert_not_null(mkdtemp(state));
+        setenv("SANDBOXCTL_STATE_DIR", state, 1);
+        setenv("LD_DEBUG", "files", 1);
+        cr_assert_eq(sbx_test_run_sbx(30, &r, "gc", "--force", NULL), 0);
+        unsetenv("LD_DEBUG");
+        snprintf(want, sizeof(want), "removed %s (cgroup without a sandbox)\n", empty_id);
+        cr_expect_str_eq(r.out, want);
+        if (!host_is_v2())
+                cr_expect(strstr(r.err, "libcgroup.so.2"), "gc did not load libcgroup");
+        sbx_test_result_free(&r);
+        cr_expect(!cgroup_dir_exists_anywhere(empty_id), "left: %s", g_found_path);
+        cr_expect(cgroup_dir_exists_anywhere(busy_id), "gc removed a cgroup with a process");
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        cr_assert_eq(sbx_cgroup_destroy(busy, NULL), 0);
+        sbx_cgroup_free(busy);
+        sbx_cgroup_free(g_cg); /* gone already: nothing to destroy */
+        g_cg = NULL;
+        setenv("LD_DEBUG", "files", 1);
+        cr_assert_eq(sbx_test_run_sbx(30, &r, "run", "--", "/bin/true", NULL), 0);
+        unsetenv("LD_DEBUG");
+        cr_expect_eq(r.exit_code, 0, "%s", r.err);
+        cr_expect_null(strstr(r.err, "libcgroup"), "run loaded libcgroup");
+        sbx_test_result_free(&r);
+        unsetenv("SANDBOXCTL_STATE_DIR");
+        rmdir(state);
 }
 
 SBX_TEST_MAIN(SBX_NEED_ROOT)

@@ -389,6 +389,17 @@ Test(lifecycle, exec_joins_the_sandbox)
         int pid = atoi(strstr(r.out, "pid=") + 4);
         cr_assert(pid > 1 && pid < 20, "pid %d is not in the sandbox's pid namespace", pid);
         sbx_test_result_free(&r);
+        /* exec's process is in the sandbox's cgroup (the root of its cgroup
+         * namespace) in every hierarchy the sandbox has, and so is init. */
+        cr_assert_eq(lc_sbx(&r, "exec", id, "--", "cat", "/proc/self/cgroup", NULL), 0, "%s", r.err);
+        cr_assert(strstr(r.out, ":pids:/\n") || strstr(r.out, "0::/\n"), "%s", r.out);
+        cr_assert_null(strstr(r.out, ":/.."), "outside the sandbox's cgroup: %s", r.out);
+        sbx_test_result_free(&r);
+        char path[64], *init_cg;
+        snprintf(path, sizeof(path), "/proc/%d/cgroup", info_int(id, "init_pid"));
+        init_cg = rt_read_file(path);
+        cr_assert(strstr(init_cg, id), "init is not in the sandbox's cgroup: %s", init_cg);
+        free(init_cg);
         cr_assert_eq(lc_sbx(&r, "exec", "-e", "FOO=bar", id, "--", "sh", "-c", "echo $FOO; exit 7",
                             NULL), 7);
         cr_assert_str_eq(r.out, "bar\n");

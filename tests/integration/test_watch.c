@@ -1,40 +1,52 @@
 /* Integration tests: watch, rebuild and reload with real inotify, real
  * sandboxes and real processes. The program under watch prints the version
- * that the rebuild wrote into out/version; every wait polls the event log or
- * the watch status with a deadline. */
+ * that the rebuild wrote into out/version; every wait looks at the event
+ * log, the logs or the watch status again when the state dir changes (see
+ * struct waiter), with a bound scaled by sbx_test_time_scale(). */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "sandboxctl/profile.h"
+#include "sandboxctl/runtime.h"
+#include "sandboxctl/spec.h"
 #include "lifecycle_helpers.h"
 #include "run_helpers.h"
 
-/* Bounds of the waits: generous, for emulated VMs; a passing run never
- * waits for them. */
-#define WAIT_S 90
+/* Bound of each wait, scaled for emulated VMs; a passing run never waits
+ * for it. */
+#define WAIT_S (30.0 * sbx_test_time_scale())
+/* The longest a wait sleeps without a change in the state dir before it
+ * looks again (the watch's state changes without writing a file). */
+#define IDLE_LOOK_MS 200
 
 static char ws[256], prof[300];
 
 /* The rebuild: "broken" fails like a compiler, "slow" outlives the rebuild
- * timeout, a file gate/hold holds it until gate/open exists; it also
- * writes src/version.o, which the profile excludes. */
+ * timeout, "hog" doubles a string until the profile's memory limit stops
+ * it, a file gate/hold holds it until gate/open exists; it also writes
+ * src/version.o, which the profile excludes. */
 static const char build_sh[] =
         "set -e\n"
         "mkdir -p out\n"
         "v=$(cat src/version)\n"
         "case \"$v\" in broken*) echo \"src/version:1: syntax error\" >&2; exit 2;; esac\n"
         "[ \"$v\" = slow ] && sleep 120\n"
+        "[ \"$v\" = hog ] && awk 'BEGIN { s = \"x\"; while (1) s = s s }'\n"
         "if [ -e gate/hold ]; then while [ ! -e gate/open ]; do sleep 0.02; done; fi\n"
         "echo \"$v\" > src/version.o\n"
         "echo \"$v\" > out/version.tmp && mv out/version.tmp out/version\n"
@@ -58,14 +70,23 @@ static void put(const char *rel, const char *text)
         (void)tmp;
 }
 
-/* The test profile, with this rebuild timeout. */
-static void write_profile(const char *timeout)
+/* Limits of the test profile, below medium's: run --watch must keep them. */
+#define PROFILE_MEMORY "96M"
+#define PROFILE_PIDS 64
+
+/* The test profile, with this rebuild timeout and stop grace. */
+static void write_profile(const char *timeout, const char *stop_timeout)
 {
         FILE *f = fopen(prof, "w");
 
         cr_assert_not_null(f);
         fprintf(f,
                 "extends: medium\n"
+                "limits:\n"
+                "  memory: " PROFILE_MEMORY "\n"
+                "  pids: %d\n"
+                "lifecycle:\n"
+                "  stop_timeout: %s\n"
                 "watch:\n"
                 "  exclude: [\"gate/\", \"*.o\"]\n"
                 "  rebuild: sh build.sh\n"
@@ -73,7 +94,7 @@ static void write_profile(const char *timeout)
                 "  artifacts: [out]\n"
                 "  debounce: 100ms\n"
                 "  healthy_after: 10s\n",
-                timeout);
+                PROFILE_PIDS, stop_timeout, timeout);
         fclose(f);
 }
 
@@ -85,7 +106,7 @@ static void setup(void)
         snprintf(ws, sizeof(ws), "/tmp/sbx-watch-ws-XXXXXX");
         cr_assert_not_null(mkdtemp(ws));
         snprintf(prof, sizeof(prof), "%s.yaml", ws);
-        write_profile("60s");
+        write_profile("60s", "10s");
         snprintf(cmd, sizeof(cmd), "mkdir -p %s/src %s/gate", ws, ws);
         cr_assert_eq(system(cmd), 0);
         put("build.sh", build_sh);
@@ -113,14 +134,64 @@ static double now_s(void)
         return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* Poll the event log until `type` has been seen n times for id. */
+/* A wait wakes when the state dir or the sandbox's dir changes (events,
+ * logs, state.json), so that it looks again only after a change: polling
+ * the CLI in a tight loop takes the CPU that the sandbox, its build and
+ * its supervisor need (under emulation most of all). */
+struct waiter {
+        int fd;
+        int look_ms; /* doubles while nothing changes, up to IDLE_LOOK_MS */
+        double end;
+};
+
+static void waiter_init(struct waiter *w, const char *id, double timeout_s)
+{
+        const uint32_t mask = IN_MODIFY | IN_CREATE | IN_MOVED_TO;
+        char dir[300];
+
+        w->fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        cr_assert_geq(w->fd, 0, "inotify_init1: %s", strerror(errno));
+        snprintf(dir, sizeof(dir), "%s/%s", lc_state_dir(), id);
+        cr_assert_geq(inotify_add_watch(w->fd, lc_state_dir(), mask), 0);
+        inotify_add_watch(w->fd, dir, mask); /* gone once the sandbox is */
+        w->look_ms = 5;
+        w->end = now_s() + timeout_s;
+}
+
+/* Sleep until a change or the next look; false once the bound has passed. */
+static bool waiter_next(struct waiter *w)
+{
+        char buf[4096];
+        double left_ms = (w->end - now_s()) * 1000.0;
+        struct pollfd p = { .fd = w->fd, .events = POLLIN };
+
+        if (left_ms <= 0)
+                return false;
+        if (poll(&p, 1, left_ms < w->look_ms ? (int)left_ms + 1 : w->look_ms) > 0) {
+                while (read(w->fd, buf, sizeof(buf)) > 0)
+                        ;
+                w->look_ms = 5;
+        } else if ((w->look_ms *= 2) > IDLE_LOOK_MS) {
+                w->look_ms = IDLE_LOOK_MS;
+        }
+        return true;
+}
+
+static void waiter_done(struct waiter *w)
+{
+        close(w->fd);
+}
+
+/* Wait until the event log has `type` n times for id. */
 static void wait_events(const char *id, const char *type, int n, double timeout_s)
 {
-        double end = now_s() + timeout_s;
+        struct waiter w;
         int got;
 
-        while ((got = lc_count_events(id, type)) < n && now_s() < end)
-                poll(NULL, 0, 20);
+        waiter_init(&w, id, timeout_s);
+        while ((got = lc_count_events(id, type)) < n && waiter_next(&w))
+                ;
+        waiter_done(&w);
         if (got < n) {
                 char path[300];
                 snprintf(path, sizeof(path), "%s/%s/events.jsonl", lc_state_dir(), id);
@@ -145,18 +216,20 @@ static json_t *watch_status(const char *id)
 /* Wait until the watch is idle: no batch pending, no build running. */
 static void wait_state(const char *id, const char *state, double timeout_s)
 {
-        double end = now_s() + timeout_s;
+        struct waiter w;
         char last[32] = "";
 
-        while (now_s() < end) {
+        waiter_init(&w, id, timeout_s);
+        do {
                 json_t *o = watch_status(id);
                 snprintf(last, sizeof(last), "%s", json_string_value(json_object_get(o, "state")));
                 bool building = json_is_true(json_object_get(o, "building"));
                 json_decref(o);
-                if (strcmp(last, state) == 0 && (!building || strcmp(state, "idle") != 0))
+                if (strcmp(last, state) == 0 && (!building || strcmp(state, "idle") != 0)) {
+                        waiter_done(&w);
                         return;
-                poll(NULL, 0, 20);
-        }
+                }
+        } while (waiter_next(&w));
         cr_assert_fail("watch state %s, wanted %s", last, state);
 }
 
@@ -172,18 +245,19 @@ static char *logs(const char *id, bool build)
 
 static void wait_logs(const char *id, const char *want, double timeout_s)
 {
-        double end = now_s() + timeout_s;
+        struct waiter w;
         char *text = NULL;
 
+        waiter_init(&w, id, timeout_s);
         do {
                 free(text);
                 text = logs(id, false);
                 if (strstr(text, want)) {
                         free(text);
+                        waiter_done(&w);
                         return;
                 }
-                poll(NULL, 0, 20);
-        } while (now_s() < end);
+        } while (waiter_next(&w));
         cr_assert_fail("'%s' not in the logs: %s", want, text);
 }
 
@@ -377,7 +451,7 @@ Test(watch, crash_after_reload_rolls_back)
 
 Test(watch, runaway_rebuild_is_killed_at_its_timeout)
 {
-        write_profile("2s");
+        write_profile("2s", "10s");
         char *id = create_watched();
 
         wait_logs(id, "serving v1", WAIT_S);
@@ -392,6 +466,101 @@ Test(watch, runaway_rebuild_is_killed_at_its_timeout)
         json_decref(ev);
         cr_assert_eq(info_int(id, "init_pid"), init);
         destroy(id);
+}
+
+Test(watch, rebuild_over_its_memory_limit_is_killed)
+{
+        char *id = create_watched();
+
+        wait_logs(id, "serving v1", WAIT_S);
+        int init = info_int(id, "init_pid");
+        put("src/version", "hog\n");
+        wait_events(id, "rebuild_failed", 1, WAIT_S);
+        json_t *ev = last_event(id, "rebuild_failed");
+        cr_assert_geq(json_integer_value(json_object_get(ev, "oom_kills")), 1, "%s",
+                      json_string_value(json_object_get(ev, "reason")));
+        cr_assert_neq(json_integer_value(json_object_get(ev, "exit_code")), 0);
+        cr_assert_not_null(strstr(json_string_value(json_object_get(ev, "reason")),
+                                  "memory limit reached (OOM kill)"));
+        json_decref(ev);
+        cr_assert_eq(info_int(id, "init_pid"), init, "the program is not touched");
+        cr_assert_eq(lc_count_events(id, "reloaded"), 0);
+        destroy(id);
+}
+
+/* An event's time (ISO 8601 UTC with milliseconds) in ms since the epoch. */
+static double event_ms(json_t *ev)
+{
+        const char *t = json_string_value(json_object_get(ev, "time"));
+        struct tm tm = { 0 };
+        int ms = 0;
+
+        cr_assert_not_null(t, "event without a time");
+        const char *rest = strptime(t, "%Y-%m-%dT%H:%M:%S", &tm);
+        cr_assert(rest && sscanf(rest, ".%3dZ", &ms) == 1, "event time %s", t);
+        return (double)timegm(&tm) * 1000.0 + ms;
+}
+
+/* A reload stops the program as `stop` does, with the profile's
+ * lifecycle.stop_timeout as the grace: a program that ignores SIGTERM is
+ * killed after 1 s, not after the default 10 s. */
+Test(watch, reload_stops_the_program_within_the_profiles_stop_timeout)
+{
+        write_profile("60s", "1s");
+        char *id = lc_create("trap '' TERM; " PROGRAM("300"), "--profile", prof, "--workspace",
+                             ws, "--timeout", "0s", NULL);
+
+        wait_logs(id, "serving v1", WAIT_S);
+        put("src/version", "v2\n");
+        wait_events(id, "reloaded", 1, WAIT_S);
+        wait_logs(id, "serving v2", WAIT_S);
+        json_t *built = last_event(id, "rebuild_succeeded");
+        json_t *reloaded = last_event(id, "reloaded");
+        double ms = event_ms(reloaded) - event_ms(built);
+        json_decref(built);
+        json_decref(reloaded);
+        /* The grace plus one start of the program; the fixed grace alone was 10 s. */
+        cr_log_info("reload with a 1 s stop_timeout: %.0f ms", ms);
+        cr_assert(ms >= 1000 && ms < 10000, "reload took %.0f ms with a 1 s stop_timeout", ms);
+        destroy(id);
+}
+
+/* The id of the only sandbox in the state dir. */
+static char *only_sandbox(void)
+{
+        DIR *d = opendir(lc_state_dir());
+        struct dirent *de;
+        char *id = NULL;
+
+        cr_assert_not_null(d);
+        while ((de = readdir(d)))
+                if (sbx_sandbox_id_valid(de->d_name)) {
+                        cr_assert_null(id, "more than one sandbox");
+                        id = strdup(de->d_name);
+                }
+        closedir(d);
+        cr_assert_not_null(id, "no sandbox");
+        return id;
+}
+
+/* The spec that state.json keeps for id, loaded as every reader loads it. */
+static struct sbx_spec *stored_spec(const char *id)
+{
+        char path[300];
+        struct sbx_spec *spec = NULL;
+        sbx_error *e = NULL;
+
+        snprintf(path, sizeof(path), "%s/%s/state.json", lc_state_dir(), id);
+        json_t *st = json_load_file(path, 0, NULL);
+        cr_assert_not_null(st, "read %s", path);
+        char *text = json_dumps(json_object_get(json_object_get(st, "config"), "spec"),
+                                JSON_COMPACT);
+        json_decref(st);
+        cr_assert_not_null(text, "no spec in %s", path);
+        int r = sbx_profile_load_string(text, strlen(text), "state.json", &spec, &e);
+        cr_assert_geq(r, 0, "load the stored spec: %s", e ? e->message : "?");
+        free(text);
+        return spec;
 }
 
 /* sandboxctl run --watch ... 2>&1, in the background. */
@@ -411,6 +580,14 @@ Test(watch, run_watch_reloads_and_ends_cleanly_on_sigterm)
 
         cr_assert(rt_read_until(out, "serving v1\n", buf, sizeof(buf), WAIT_S), "%s", buf);
         cr_assert_eq(lc_sandbox_dirs(), 1);
+        /* state.json keeps the whole spec, the profile's limits included. */
+        char *id = only_sandbox();
+        struct sbx_spec *spec = stored_spec(id);
+        cr_assert_eq(spec->limits.memory, 96ull << 20, "memory %llu",
+                     (unsigned long long)spec->limits.memory);
+        cr_assert_eq(spec->limits.pids, PROFILE_PIDS);
+        sbx_spec_free(spec);
+        free(id);
         put("src/version", "v2\n");
         cr_assert(rt_read_until(out, "serving v2\n", buf, sizeof(buf), WAIT_S), "%s", buf);
         cr_assert(rt_read_until(out, "src/version changed → rebuild (sh build.sh) ✓", buf,
@@ -428,3 +605,36 @@ Test(watch, run_watch_reloads_and_ends_cleanly_on_sigterm)
 }
 
 SBX_TEST_MAIN(SBX_NEED_ROOT)
+
+/* A build that ignores SIGTERM, running when its sandbox is destroyed: the
+ * supervisor kills the build's sandbox so that the build removes its own
+ * cgroup. (The build's process was once SIGKILLed instead, which left the
+ * build sandbox's empty cgroup behind; lc_teardown fails on that, once the
+ * supervisor has exited.) */
+Test(watch, destroy_during_a_build_that_ignores_sigterm_leaves_no_cgroup)
+{
+        FILE *f = fopen(prof, "w");
+        cr_assert_not_null(f);
+        fputs("extends: medium\n"
+              "watch:\n"
+              "  rebuild: \"trap '' TERM; sleep 127.25\"\n"
+              "  debounce: 100ms\n",
+              f);
+        cr_assert_eq(fclose(f), 0);
+        char *id = create_watched();
+
+        wait_logs(id, "serving v1", WAIT_S);
+        put("src/version", "v2\n");
+        wait_events(id, "rebuild_started", 1, WAIT_S);
+        /* The build makes its sandbox and cgroup; wait for its sleep. */
+        for (int i = 0; i < WAIT_S * 20 && !rt_process_with_arg("127.25"); i++)
+                poll(NULL, 0, 50);
+        cr_assert(rt_process_with_arg("127.25"), "the build never started its sleep");
+        struct run_result r;
+        cr_assert_eq(lc_sbx(&r, "destroy", "--time", "0", id, NULL), 0, "%s", r.err);
+        sbx_test_result_free(&r);
+        /* The supervisor stops the build after it answered: wait for both. */
+        cr_assert(rt_wait_no_process_with_arg(lc_state_dir(), WAIT_S));
+        cr_assert_eq(lc_sandbox_dirs(), 0, "the build's run left its state");
+        free(id);
+}

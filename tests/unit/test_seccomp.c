@@ -262,7 +262,32 @@ Test(seccomp_none, loads_nothing)
         cr_assert_str_eq(res.out, "NoNewPrivs:\t0\nSeccomp:\t0\n");
 }
 
-static int child_medium_allows_ns(void *arg)
+static int child_medium_level(void *arg)
+{
+        child_load(arg);
+        sec_report_call("ptrace", syscall(SYS_ptrace, PTRACE_TRACEME, 0, NULL, NULL));
+        sec_report_call("unshare-user", unshare(CLONE_NEWUSER));
+        sec_report_call("clone-user", syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0));
+        sec_report_call("clone3", syscall(SYS_clone3, NULL, 0));
+        sec_report_call("setns", setns(-1, 0));
+        return 0;
+}
+
+Test(seccomp_default, medium_level_blocks_user_namespaces_keeps_ptrace)
+{
+        struct sbx_spec spec = make_spec(SBX_SECCOMP_DEFAULT, SBX_ISOLATION_MEDIUM);
+        struct sec_child_result res;
+        sec_run_child(child_medium_level, &spec, &res);
+        assert_exit0(&res);
+        /* setns(-1) reaches the kernel, which rejects the fd */
+        cr_assert_str_eq(res.out, "ptrace ok\n"
+                                  "unshare-user EPERM\n"
+                                  "clone-user EPERM\n"
+                                  "clone3 ENOSYS\n"
+                                  "setns EBADF\n");
+}
+
+static int child_relaxed_level(void *arg)
 {
         child_load(arg);
         sec_report_call("ptrace", syscall(SYS_ptrace, PTRACE_TRACEME, 0, NULL, NULL));
@@ -270,11 +295,11 @@ static int child_medium_allows_ns(void *arg)
         return 0;
 }
 
-Test(seccomp_default, medium_level_keeps_ptrace_and_clone3)
+Test(seccomp_default, relaxed_level_keeps_ptrace_and_clone3)
 {
-        struct sbx_spec spec = make_spec(SBX_SECCOMP_DEFAULT, SBX_ISOLATION_MEDIUM);
+        struct sbx_spec spec = make_spec(SBX_SECCOMP_DEFAULT, SBX_ISOLATION_RELAXED);
         struct sec_child_result res;
-        sec_run_child(child_medium_allows_ns, &spec, &res);
+        sec_run_child(child_relaxed_level, &spec, &res);
         assert_exit0(&res);
         /* clone3(NULL, 0) reaches the kernel, which rejects the size */
         cr_assert_str_eq(res.out, "ptrace ok\nclone3 EINVAL\n");

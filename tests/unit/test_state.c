@@ -440,3 +440,21 @@ Test(state, spec_round_trip_with_unlimited_values_and_lifecycle)
         sbx_spec_free(b);
         sbx_spec_free(c);
 }
+
+/* An exited process that is not reaped yet (a killed supervisor waiting for
+ * its reaper) no longer runs: gc and destroy must treat it as gone. */
+Test(state, zombie_is_not_alive)
+{
+        uint64_t start;
+
+        pid_t pid = fork();
+        if (pid == 0)
+                _exit(0);
+        cr_assert_gt(pid, 0);
+        /* Wait (without reaping) until it is a zombie. */
+        siginfo_t si;
+        cr_assert_eq(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+        cr_assert_eq(sbx_pid_start_time(pid, &start, NULL), -ESRCH);
+        cr_assert_eq(waitpid(pid, NULL, 0), pid);
+        cr_assert_eq(sbx_pid_start_time(getpid(), &start, NULL), 0);
+}

@@ -5,17 +5,21 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -94,6 +98,48 @@ static int do_status(void)
         return 0;
 }
 
+/* Fork children that wait for the pipe to close, up to MAX (a bounded fork
+ * bomb); print the errno of the first refused fork and how many succeeded,
+ * then end them all. */
+static int do_forkbomb(int max)
+{
+        int p[2], made = 0, err = 0;
+        pid_t pids[512];
+
+        if (max > 512 || pipe2(p, O_CLOEXEC) < 0)
+                return 2;
+        for (; made < max; made++) {
+                pid_t pid = fork();
+                if (pid < 0) {
+                        err = errno;
+                        break;
+                }
+                if (pid == 0) {
+                        char c;
+                        close(p[1]);
+                        _exit(read(p[0], &c, 1) < 0);
+                }
+                pids[made] = pid;
+        }
+        close(p[1]);
+        for (int i = 0; i < made; i++)
+                waitpid(pids[i], NULL, 0);
+        printf("%s %d\n", err ? strerrorname_np(err) : "ok", made);
+        return 0;
+}
+
+/* Touch MiB megabytes one page at a time; print "ok" if all of it fits. */
+static int do_memhog(long mib)
+{
+        size_t len = (size_t)mib << 20;
+        char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+                return report(-1);
+        for (size_t i = 0; i < len; i += 4096)
+                m[i] = 1;
+        return report(0);
+}
+
 int main(int argc, char **argv)
 {
         const char *cmd = argc > 1 ? argv[1] : "";
@@ -129,7 +175,24 @@ int main(int argc, char **argv)
                 return report(mknod(a, S_IFCHR | 0666, makedev(1, 3)));
         if (!strcmp(cmd, "status"))
                 return do_status();
+        if (!strcmp(cmd, "ptrace"))
+                return report((int)ptrace(PTRACE_ATTACH, (pid_t)atoi(a), NULL, NULL));
+        if (!strcmp(cmd, "unshare-user"))
+                return report(unshare(CLONE_NEWUSER | CLONE_NEWNS));
+        if (!strcmp(cmd, "bpf"))
+                return report((int)syscall(SYS_bpf, 5 /* BPF_PROG_LOAD */, NULL, 0));
+        if (!strcmp(cmd, "perf_event_open"))
+                return report((int)syscall(SYS_perf_event_open, NULL, 0, -1, -1, 0));
+        if (!strcmp(cmd, "open_by_handle_at"))
+                return report((int)syscall(SYS_open_by_handle_at, AT_FDCWD, NULL, O_RDONLY));
+        if (!strcmp(cmd, "keyctl"))
+                return report((int)syscall(SYS_add_key, "user", "k", "v", (size_t)1, -2));
+        if (!strcmp(cmd, "forkbomb"))
+                return do_forkbomb(atoi(a));
+        if (!strcmp(cmd, "memhog"))
+                return do_memhog(atol(a));
         fprintf(stderr, "usage: attack mount|write|read|kill|sethostname|connect|raw-socket|"
-                        "init_module|tiocsti|fd|emfile|mknod|status [ARGS]\n");
+                        "init_module|tiocsti|fd|emfile|mknod|status|ptrace|unshare-user|bpf|"
+                        "perf_event_open|open_by_handle_at|keyctl|forkbomb|memhog [ARGS]\n");
         return 2;
 }
