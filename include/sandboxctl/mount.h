@@ -21,6 +21,7 @@ struct sbx_mount_ctx {
         const struct sbx_spec *spec;
         const char *workspace;   /* host directory bound at the workspace path, or NULL */
         const char *scratch_dir; /* empty host directory owned by this sandbox */
+        const char *init_exe;    /* host file bound read-only at SBX_INIT_PATH, or NULL */
 };
 
 int sbx_mount_setup(const struct sbx_mount_ctx *ctx, sbx_error **err);

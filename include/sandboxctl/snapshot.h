@@ -131,6 +131,13 @@ int sbx_snapshot_prune(struct sbx_snapshot_store *store, uint32_t keep, sbx_erro
 int sbx_snapshot_restore_fs(struct sbx_snapshot_store *store, uint32_t version, const char *name,
                             const char *target, sbx_error **err);
 
+/* The root mount of pid's mount namespace alone (not what is mounted on
+ * it: directories, empty files, symlinks) copied into the new directory
+ * dest (snapshot_root.c): what CRIU restores a sandbox's mounts on. */
+int sbx_snapshot_root_save(pid_t pid, const char *dest, sbx_error **err);
+/* Copy such a skeleton from src into dest (created if missing). */
+int sbx_snapshot_root_copy(const char *src, const char *dest, sbx_error **err);
+
 /* CRIU (criu.c). The criu binary: $SANDBOXCTL_CRIU, else "criu" in PATH. */
 #define SBX_CRIU_ENV "SANDBOXCTL_CRIU"
 
@@ -146,6 +153,9 @@ struct sbx_criu_dump_opts {
          * or v1 freezer directory), NULL: none. It is thawed on every path. */
         const char *freezer;
         bool leave_running; /* else the tree is killed after the dump */
+        /* The caller froze `freezer` and thaws it itself: CRIU finds it
+         * frozen and leaves it so; it is not thawed here either. */
+        bool keep_frozen;
         bool shell_job; /* the tree shares its session with the caller */
 };
 /* Dump a process tree with its namespaces. The log is images_dir/dump.log;
@@ -153,13 +163,19 @@ struct sbx_criu_dump_opts {
 int sbx_criu_dump(const struct sbx_criu_dump_opts *opts, sbx_error **err);
 
 struct sbx_criu_restore_opts {
-        const char *images_dir;
+        const char *images_dir; /* only read (a snapshot's criu/) */
+        const char *work_dir; /* restore.log and CRIU's stats, NULL: images_dir */
         const char *root; /* the rootfs (--root), NULL: as dumped */
         const char *cgroup_root; /* restore under this cgroup (--cgroup-root), NULL: as dumped */
         bool shell_job;
+        /* --inherit-fd: the caller's fds[i] (not close-on-exec) stands for
+         * the dumped file keys[i] ("pipe:[1234]"). */
+        const int *inherit_fds;
+        const char *const *inherit_keys;
+        size_t n_inherit;
 };
 /* Restore the tree as a child of the caller; returns its pid (in the
- * caller's pid namespace). The log is images_dir/restore.log. */
+ * caller's pid namespace). The log is work_dir/restore.log. */
 int sbx_criu_restore(const struct sbx_criu_restore_opts *opts, pid_t *ret_pid, sbx_error **err);
 
 #endif

@@ -533,8 +533,9 @@ static void restore_usage(void)
                "\n"
                "Bring a stopped sandbox back to a snapshot (default: the newest): its\n"
                "workspace becomes exactly the snapshot's (checksums verified first; a\n"
-               "corrupted snapshot changes nothing), then it starts. An fs-only snapshot\n"
-               "starts the command fresh on the restored files.\n"
+               "corrupted snapshot changes nothing), then it starts: the processes of a\n"
+               "full snapshot come back as they were (CRIU); an fs-only snapshot starts\n"
+               "the command fresh on the restored files.\n"
                "\n"
                "Options:\n"
                "      --version N|LABEL  the snapshot to restore\n"
@@ -565,10 +566,28 @@ static int check_full_restore(const struct ck_opts *o, const struct sbx_snapshot
                               e->message);
                 return CLI_EXIT_NO_CRIU;
         }
-        sbx_log_error("%s: snapshot %u holds processes: restoring them into the sandbox is "
-                      "not supported yet (rollback restores its files)",
-                      o->where, info->version);
-        return CLI_EXIT_FAILURE;
+        return CLI_EXIT_OK;
+}
+
+/* Bring the processes of a full snapshot back: the supervisor restores
+ * them from the version's CRIU images (verified with the files before). */
+static int restore_processes(const struct ck_opts *o, const struct sbx_sandbox *sb,
+                             struct sbx_snapshot_store *st, const struct sbx_snapshot_info *info)
+{
+        sbx_autoerror e = NULL;
+        sbx_autofree char *dir = NULL, *images = NULL;
+        json_t *reply = NULL;
+
+        if (!sb->workspace && sbx_snapshot_verify(st, info->version, &e) < 0)
+                return cli_fail(e, o->where);
+        if (sbx_snapshot_dir(st, info->version, &dir, &e) < 0)
+                return cli_fail(e, o->where);
+        if (asprintf(&images, "%s/criu", dir) < 0)
+                return CLI_EXIT_FAILURE;
+        int r = control(o, sb, json_pack("{s:s, s:s}", "op", "restore", "images", images),
+                        CKPT_STOP_MS, &reply);
+        json_decref(reply);
+        return r;
 }
 
 static bool is_running(const struct sbx_sandbox *sb)
@@ -609,7 +628,8 @@ int cli_restore(int argc, char **argv)
                                                                     CLI_EXIT_OK &&
             (r = check_full_restore(&o, &info)) == CLI_EXIT_OK &&
             (r = restore_files(&o, sb, st, &info)) == CLI_EXIT_OK &&
-            (r = start_sandbox(&o, sb)) == CLI_EXIT_OK) {
+            (r = info.kind == SBX_SNAPSHOT_FULL ? restore_processes(&o, sb, st, &info)
+                                                : start_sandbox(&o, sb)) == CLI_EXIT_OK) {
                 append_event(&o, sb, "restored", &info, 0);
                 printf("%s: restored snapshot %u\n", sb->id, info.version);
         }
@@ -621,10 +641,12 @@ static void rollback_usage(void)
 {
         printf("Usage: sandboxctl rollback --version N|LABEL [OPTIONS] ID\n"
                "\n"
-               "Put a sandbox's workspace back to a snapshot. The sandbox is stopped first\n"
-               "(and started again after, if it was running); its current files are saved\n"
-               "as a new fs-only snapshot first, so a rollback can be undone. Works without\n"
-               "CRIU.\n"
+               "Put a sandbox back to a snapshot. The sandbox is stopped first and its\n"
+               "current state saved as a new snapshot, so a rollback can be undone (full,\n"
+               "with its processes, when the target is a full snapshot and the sandbox\n"
+               "ran; else its files). Then the workspace becomes the snapshot's, and the\n"
+               "snapshot's processes come back (full, with CRIU), or the command starts\n"
+               "again if it was running (fs-only, which works without CRIU).\n"
                "\n"
                "Options:\n"
                "      --version N|LABEL  the snapshot to go back to (required)\n"
@@ -633,7 +655,8 @@ static void rollback_usage(void)
                "  -h, --help             show this help\n"
                "\n"
                "Exit status: 0 done; 1 failed (or corrupted snapshot: nothing changed);\n"
-               "2 usage error; 3 no such sandbox or snapshot.\n"
+               "2 usage error; 3 no such sandbox or snapshot; 7 CRIU cannot run here\n"
+               "(full snapshot: nothing changed).\n"
                "\n"
                "Examples:\n"
                "  sandboxctl rollback --version 1 web\n"
@@ -642,11 +665,12 @@ static void rollback_usage(void)
 
 /* Save the current files (not pruned: the target must stay); returns the
  * new version in *ret. */
-static int save_current(const struct ck_opts *o, const struct sbx_sandbox *sb, uint32_t *ret)
+static int save_current(const struct ck_opts *o, const struct sbx_sandbox *sb, bool fs_only,
+                        uint32_t *ret)
 {
         __attribute__((cleanup(json_decrefp))) json_t *reply = NULL;
         json_t *req = json_pack("{s:s, s:s, s:b, s:b}", "op", "checkpoint", "data_dir",
-                                data_dir(o), "fs_only", 1, "prune", 0);
+                                data_dir(o), "fs_only", fs_only, "prune", 0);
         int r = control(o, sb, req, CKPT_CONTROL_MS, &reply);
 
         if (r == CLI_EXIT_OK)
@@ -655,23 +679,44 @@ static int save_current(const struct ck_opts *o, const struct sbx_sandbox *sb, u
         return r;
 }
 
+/* Stop the sandbox if it runs and keep its current state as a new version:
+ * a full one (processes too) when rolling back to a full snapshot of a
+ * running sandbox, else its files. */
+static int save_and_stop(const struct ck_opts *o, const struct sbx_sandbox *sb, bool full,
+                         uint32_t *saved)
+{
+        bool running = is_running(sb);
+        int r;
+
+        if (running && full)
+                return (r = save_current(o, sb, false, saved)) != CLI_EXIT_OK
+                               ? r
+                               : stop_sandbox(o, sb);
+        if (running && (r = stop_sandbox(o, sb)) != CLI_EXIT_OK)
+                return r;
+        return save_current(o, sb, true, saved);
+}
+
 static int do_rollback(const struct ck_opts *o, const struct sbx_sandbox *sb,
                        struct sbx_snapshot_store *st, const struct sbx_snapshot_info *info)
 {
         sbx_autoerror e = NULL;
-        bool running = is_running(sb);
+        bool running = is_running(sb), full = info->kind == SBX_SNAPSHOT_FULL;
         uint32_t saved = 0;
         int r;
 
-        /* Verify before anything changes. */
+        /* Verify (and for processes, probe CRIU) before anything changes. */
         if (sbx_snapshot_verify(st, info->version, &e) < 0)
                 return cli_fail(e, o->where);
-        if (running && (r = stop_sandbox(o, sb)) != CLI_EXIT_OK)
-                return r;
-        if ((r = save_current(o, sb, &saved)) != CLI_EXIT_OK ||
+        if ((r = check_full_restore(o, info)) != CLI_EXIT_OK ||
+            (r = save_and_stop(o, sb, full, &saved)) != CLI_EXIT_OK ||
             (r = restore_files(o, sb, st, info)) != CLI_EXIT_OK)
                 return r;
-        if (running && (r = start_sandbox(o, sb)) != CLI_EXIT_OK)
+        if (full)
+                r = restore_processes(o, sb, st, info);
+        else if (running)
+                r = start_sandbox(o, sb);
+        if (r != CLI_EXIT_OK)
                 return r;
         append_event(o, sb, "rolled_back", info, saved);
         printf("%s: rolled back to snapshot %u (the state before saved as %u)\n", sb->id,

@@ -313,7 +313,7 @@ int sbx_criu_dump(const struct sbx_criu_dump_opts *o, sbx_error **err)
         r = criu_local_dump(opts);
         /* CRIU thaws what it froze, except when it failed half-way or killed
          * the tree; a frozen sandbox is never left behind. */
-        if (o->freezer)
+        if (o->freezer && !o->keep_frozen)
                 thaw(o->freezer);
         if (r < 0) {
                 char what[64];
@@ -337,11 +337,22 @@ int sbx_criu_restore(const struct sbx_criu_restore_opts *o, pid_t *ret_pid, sbx_
         if ((o->root && criu_local_set_root(opts, o->root) < 0) ||
             (o->cgroup_root && criu_local_add_cg_root(opts, NULL, o->cgroup_root) < 0))
                 return sbx_error_errno(err, ENOMEM, "criu restore: options");
+        for (size_t i = 0; i < o->n_inherit; i++)
+                if (criu_local_add_inherit_fd(opts, o->inherit_fds[i], o->inherit_keys[i]) < 0)
+                        return sbx_error_errno(err, ENOMEM, "criu restore: inherit fd option");
+        sbx_autoclose int work_fd = -1;
+        if (o->work_dir) {
+                work_fd = open(o->work_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (work_fd < 0)
+                        return sbx_error_errno(err, errno, "open %s", o->work_dir);
+                criu_local_set_work_dir_fd(opts, work_fd);
+        }
         r = criu_local_restore_child(opts);
         if (r <= 0) {
                 char what[4200];
                 snprintf(what, sizeof(what), "criu restore from %s", o->images_dir);
-                return criu_failed(r, what, fd, o->images_dir, RESTORE_LOG, err);
+                return criu_failed(r, what, work_fd >= 0 ? work_fd : fd,
+                                   o->work_dir ? o->work_dir : o->images_dir, RESTORE_LOG, err);
         }
         if (ret_pid)
                 *ret_pid = r;

@@ -11,9 +11,9 @@
  * first and the exit status second. When init exits, the kernel kills every
  * process left in the pid namespace. */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,32 +24,6 @@
 #include "run-internal.h"
 #include "sandboxctl/mount.h"
 #include "sandboxctl/net.h"
-
-void sbx_child_msg_send(int fd, enum sbx_child_msg_kind kind, const char *step, int code,
-                        const char *fmt, ...)
-{
-        struct sbx_child_msg msg;
-
-        memset(&msg, 0, sizeof(msg));
-        msg.kind = (uint32_t)kind;
-        msg.code = code;
-        snprintf(msg.step, sizeof(msg.step), "%s", step);
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg.message, sizeof(msg.message), fmt, ap);
-        va_end(ap);
-        ssize_t n = write(fd, &msg, sizeof(msg));
-        (void)n;
-}
-
-void sbx_forwarded_signals(sigset_t *ret_set)
-{
-        sigemptyset(ret_set);
-        sigaddset(ret_set, SIGTERM);
-        sigaddset(ret_set, SIGINT);
-        sigaddset(ret_set, SIGHUP);
-        sigaddset(ret_set, SIGQUIT);
-}
 
 static _Noreturn void init_fail(const struct sbx_sandbox_ctx *ctx, const char *step, int code,
                                 const char *why)
@@ -114,6 +88,52 @@ static bool receive_seccomp_prog(const struct sbx_sandbox_ctx *ctx, struct sbx_s
         return true;
 }
 
+/* The command's child: wait until init has hidden itself (EOF on the
+ * ready pipe: sandboxctl-init closed it, or init died). */
+static void wait_ready(int ready[2])
+{
+        char c;
+
+        close(ready[1]);
+        while (read(ready[0], &c, 1) < 0 && errno == EINTR)
+                ;
+        close(ready[0]);
+}
+
+static void reopen_stdin(void)
+{
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+        if (null >= 0) {
+                dup2(null, 0);
+                close(null);
+        }
+}
+
+static bool clear_cloexec(int fd)
+{
+        int flags = fcntl(fd, F_GETFD);
+        return flags >= 0 && fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) == 0;
+}
+
+/* Become sandboxctl-init, from its bind inside the sandbox: every mapping
+ * of pid 1 is then on the sandbox's own mounts (CRIU can dump it). On
+ * failure, init stays what it is (and the command goes on). */
+static void exec_static_init(const struct sbx_sandbox_ctx *ctx, pid_t command, int ready[2])
+{
+        char msg[16], pid[16], rd[16];
+        char *argv[] = { "sandboxctl-init", msg, pid, rd, NULL };
+        char *envp[] = { NULL };
+
+        close(ready[0]);
+        snprintf(msg, sizeof(msg), "%d", ctx->msg_fd);
+        snprintf(pid, sizeof(pid), "%d", (int)command);
+        snprintf(rd, sizeof(rd), "%d", ready[1]);
+        if (clear_cloexec(ctx->msg_fd) && clear_cloexec(ready[1]))
+                execve(SBX_INIT_PATH, argv, envp);
+        close(ready[1]);
+}
+
 static void setup_inside(const struct sbx_sandbox_ctx *ctx)
 {
         sbx_autoerror e = NULL;
@@ -139,56 +159,11 @@ static void setup_inside(const struct sbx_sandbox_ctx *ctx)
                         .spec = ctx->spec,
                         .workspace = ctx->workspace,
                         .scratch_dir = ctx->scratch_dir,
+                        .init_exe = ctx->init_exe,
                 };
                 if (sbx_mount_setup(&mctx, &e) < 0)
                         init_fail_error(ctx, "mount", e);
         }
-}
-
-static int exit_code_of(int status)
-{
-        if (WIFEXITED(status))
-                return WEXITSTATUS(status);
-        if (WIFSIGNALED(status))
-                return 128 + WTERMSIG(status);
-        return SBX_EXIT_SETUP;
-}
-
-/* Reap every child that has exited; return true once the command has. */
-static bool reap_children(pid_t command, int *ret_status)
-{
-        int status;
-        pid_t pid;
-        bool done = false;
-
-        while ((pid = waitpid(-1, &status, WNOHANG | __WALL)) > 0) {
-                if (pid == command) {
-                        *ret_status = status;
-                        done = true;
-                }
-        }
-        return done;
-}
-
-static _Noreturn void supervise_command(const struct sbx_sandbox_ctx *ctx, pid_t command,
-                                        const sigset_t *wait_set)
-{
-        int status = 0;
-
-        for (;;) {
-                siginfo_t si;
-                int sig = sigwaitinfo(wait_set, &si);
-                if (sig < 0)
-                        continue; /* EINTR */
-                if (sig != SIGCHLD) {
-                        kill(command, sig);
-                        continue;
-                }
-                if (reap_children(command, &status))
-                        break;
-        }
-        sbx_child_msg_send(ctx->msg_fd, SBX_MSG_COMMAND_STATUS, "wait", status, "exited");
-        _exit(exit_code_of(status));
 }
 
 _Noreturn void sbx_init_main(const struct sbx_sandbox_ctx *ctx)
@@ -228,14 +203,30 @@ _Noreturn void sbx_init_main(const struct sbx_sandbox_ctx *ctx)
         sigaddset(&wait_set, SIGCHLD);
         sigprocmask(SIG_BLOCK, &wait_set, NULL);
 
+        int ready[2] = { -1, -1 };
+        bool exec_init = ctx->init_exe && (ctx->namespaces & SBX_NS_MOUNT);
+        if (exec_init && pipe2(ready, O_CLOEXEC) < 0)
+                exec_init = false;
+        /* stdin: the sandbox's /dev/null rather than the host's, whose
+         * mount CRIU would not find in the sandbox; and a session of its
+         * own (CRIU wants the session leader inside the pid namespace). */
+        if (exec_init) {
+                reopen_stdin();
+                setsid();
+        }
         pid_t command = fork();
         if (command < 0) {
                 char why[128];
                 snprintf(why, sizeof(why), "fork: %s", strerror(errno));
                 init_fail(ctx, "fork", errno, why);
         }
-        if (command == 0)
+        if (command == 0) {
+                if (exec_init)
+                        wait_ready(ready);
                 sbx_exec_command(&child_ctx);
+        }
         sbx_seccomp_prog_clear(&prog);
-        supervise_command(ctx, command, &wait_set);
+        if (exec_init)
+                exec_static_init(ctx, command, ready);
+        sbx_init_supervise(ctx->msg_fd, command, NULL);
 }

@@ -15,6 +15,7 @@
 #include "sandboxctl/util.h"
 #include "src/lib/mount_internal.h"
 #include "src/lib/mount_resolve.h"
+#include "src/lib/run-internal.h"
 
 #define SCRATCH_OPTS "mode=0755,size=16m"
 #define OVERLAY_DEFAULT_SIZE (256ull << 20)
@@ -205,6 +206,7 @@ static const struct {
         { "set up tmpfs mounts", step_tmpfs },
         { "set up the workspace", step_workspace },
         { "set up binds", step_binds },
+        { "set up " SBX_HIDDEN_DIR, sbx_mnt_setup_hidden },
         { "mask paths", sbx_mnt_setup_masks },
         { "pivot into the new root", step_pivot },
         { "finish the root", step_finish },
@@ -214,6 +216,7 @@ static void mnt_close(struct sbx_mnt *m)
 {
         sbx_closep(&m->root_fd);
         sbx_closep(&m->scratch_fd);
+        sbx_closep(&m->hidden_fd);
 }
 
 int sbx_mount_setup(const struct sbx_mount_ctx *ctx, sbx_error **err)
@@ -225,6 +228,7 @@ int sbx_mount_setup(const struct sbx_mount_ctx *ctx, sbx_error **err)
                 .spec = ctx->spec,
                 .scratch_fd = -1,
                 .root_fd = -1,
+                .hidden_fd = -1,
                 .host_root = ctx->spec->filesystem.rootfs == NULL,
         };
         for (size_t i = 0; i < SBX_ARRAY_SIZE(steps); i++) {

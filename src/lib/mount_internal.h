@@ -19,6 +19,7 @@ struct sbx_mnt {
         const struct sbx_spec *spec;
         int scratch_fd; /* the scratch tmpfs */
         int root_fd; /* the new root, O_PATH */
+        int hidden_fd; /* SBX_HIDDEN_DIR, O_PATH, or -1 (mount_hidden.c) */
         bool host_root; /* rootfs: host */
 };
 
@@ -53,6 +54,7 @@ int sbx_mnt_setup_proc(struct sbx_mnt *m, sbx_error **err); /* mount_proc.c */
 int sbx_mnt_setup_sys(struct sbx_mnt *m, sbx_error **err); /* mount_proc.c */
 int sbx_mnt_setup_masks(struct sbx_mnt *m, sbx_error **err); /* mount_proc.c */
 int sbx_mnt_setup_dev(struct sbx_mnt *m, sbx_error **err); /* mount_dev.c */
+int sbx_mnt_setup_hidden(struct sbx_mnt *m, sbx_error **err); /* mount_hidden.c */
 
 /* The /tmp size from the spec, or `fallback` when it has no /tmp. */
 uint64_t sbx_mnt_tmp_size(const struct sbx_spec *spec, uint64_t fallback);

@@ -90,16 +90,15 @@ int sbx_mnt_setup_sys(struct sbx_mnt *m, sbx_error **err)
 /* Masked files get an empty read-only regular file bound over them rather
  * than /dev/null: reads see an empty file all the same, but a read-only
  * mount does not stop writes to a device node, and a write to a masked
- * file (/proc/sysrq-trigger) must fail, with EROFS. */
+ * file (/proc/sysrq-trigger) must fail, with EROFS. The file is
+ * SBX_HIDDEN_DIR/masked, inside the sandbox (mount_hidden.c). */
 static int mask_source(struct sbx_mnt *m, int *ret_fd, sbx_error **err)
 {
-        int fd = openat(m->scratch_fd, "masked", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0444);
+        int fd = m->hidden_fd < 0 ? -1 : openat(m->hidden_fd, "masked",
+                                                O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
-                return sbx_error_errno(err, errno, "create the empty file for masking");
-        close(fd);
-        fd = openat(m->scratch_fd, "masked", O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return sbx_error_errno(err, errno, "open the empty file for masking");
+                return sbx_error_errno(err, m->hidden_fd < 0 ? ENOENT : errno,
+                                       "open the empty file for masking");
         *ret_fd = fd;
         return 0;
 }

@@ -53,7 +53,21 @@ struct sbx_sandbox_ctx {
          * UINT32_MAX: none, the command's child builds it itself. */
         bool prog_follows;
         const struct sbx_seccomp_prog *seccomp_prog; /* set by init for the child */
+        /* Host path of the static sandboxctl-init, or NULL: init execs it
+         * from SBX_INIT_PATH once the command runs (so that CRIU can dump
+         * the sandbox); NULL: init stays a fork of sandboxctl. */
+        const char *init_exe;
 };
+
+/* Where sandboxctl-init is bound inside the sandbox (mount_hidden.c): a
+ * read-only tmpfs of sandboxctl's own, also the source of masked files. */
+#define SBX_HIDDEN_DIR "/dev/.sandboxctl"
+#define SBX_INIT_PATH SBX_HIDDEN_DIR "/init"
+
+/* init_exe.c: the host path of sandboxctl-init ($SANDBOXCTL_INIT, else beside
+ * the running sandboxctl, else in SBX_LIBEXECDIR), or NULL if there is none. */
+#define SBX_INIT_ENV "SANDBOXCTL_INIT"
+const char *sbx_init_exe(void);
 
 /* Signals the supervisor forwards to init, and init to the command. */
 void sbx_forwarded_signals(sigset_t *ret_set);
@@ -73,6 +87,16 @@ int sbx_ns_write_id_maps(pid_t pid, sbx_error **err);
 int sbx_close_fds_except(int keep);
 /* The same, keeping two (either may be -1). */
 int sbx_close_fds_except2(int a, int b);
+
+/* init_loop.c: pid 1 once the command runs: reap, forward the signals,
+ * send SBX_MSG_COMMAND_STATUS on msg_fd and exit with the command's code.
+ * reexec (sandboxctl-init's argv, or NULL): on SBX_INIT_REEXEC_SIGNAL from
+ * outside the sandbox, exec SBX_INIT_PATH with it again. A CRIU restore
+ * gives init memory owned by the host's user namespace, which CRIU cannot
+ * dump from inside the sandbox's while init is not dumpable; an exec makes
+ * it the sandbox's again (the supervisor sends the signal after a restore). */
+#define SBX_INIT_REEXEC_SIGNAL SIGUSR2
+_Noreturn void sbx_init_supervise(int msg_fd, pid_t command, char *const *reexec);
 
 /* init.c: the sandbox's pid 1. Never returns. */
 _Noreturn void sbx_init_main(const struct sbx_sandbox_ctx *ctx);

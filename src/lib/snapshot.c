@@ -565,9 +565,13 @@ static int take_version(struct sbx_snapshot_store *s, uint32_t newest, uint32_t 
         return 0;
 }
 
-/* Remove temp dirs that an interrupted create, rm or restore left. */
-static void remove_stale_temps(struct sbx_snapshot_store *s)
+/* Remove temp dirs that an interrupted create, rm or restore left; but
+ * not `keep`, the CRIU images of this very create when they were dumped
+ * into the store (a path ending in /.tmp-criu-XXXXXX), or NULL. */
+static void remove_stale_temps(struct sbx_snapshot_store *s, const char *keep)
 {
+        const char *slash = keep ? strrchr(keep, '/') : NULL;
+        const char *keep_name = slash ? slash + 1 : keep;
         int fd = openat(s->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         __attribute__((cleanup(closedirp))) DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
         if (!d) {
@@ -577,7 +581,8 @@ static void remove_stale_temps(struct sbx_snapshot_store *s)
         }
         struct dirent *de;
         while ((de = readdir(d)))
-                if (strncmp(de->d_name, ".tmp-", 5) == 0)
+                if (strncmp(de->d_name, ".tmp-", 5) == 0 &&
+                    !(keep_name && strcmp(de->d_name, keep_name) == 0))
                         snap_remove_tree(s->dir_fd, de->d_name, NULL);
 }
 
@@ -689,7 +694,7 @@ static int create_version(struct sbx_snapshot_store *s, const struct sbx_snapsho
 static int create_locked(struct sbx_snapshot_store *s, const struct sbx_snapshot_params *p,
                          struct sbx_snapshot_info *ret, sbx_error **err)
 {
-        remove_stale_temps(s);
+        remove_stale_temps(s, p->criu_images);
         int r = check_label(s, p->label, err);
         if (r < 0)
                 return r;

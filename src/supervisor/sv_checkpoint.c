@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -82,7 +83,8 @@ static int wait_frozen(const char *dir)
         }
 }
 
-/* fs-only: a consistent cut of the files (cgroup v2 freezer; on v1 the
+/* A consistent cut of the files, and of the files with the processes: the
+ * cgroup stays frozen until the copy is made (cgroup v2 freezer; on v1 the
  * copy is made with the sandbox running). */
 static int freeze(struct sv *s, struct ckpt *c, sbx_error **err)
 {
@@ -108,6 +110,25 @@ static void thaw(struct sv *s, struct ckpt *c)
         c->frozen = false;
 }
 
+/* The inodes of the sandbox's pipes to the supervisor (SV_CKPT_FDS_FILE). */
+static int save_fds(struct sv *s, struct ckpt *c, sbx_error **err)
+{
+        struct stat log, msg;
+        sbx_autofree char *path = NULL;
+
+        if (fstat(s->log_fd, &log) < 0 || fstat(s->msg_fd, &msg) < 0)
+                return sbx_error_errno(err, errno, "checkpoint: stat the sandbox's pipes");
+        if (asprintf(&path, "%s/%s", c->images, SV_CKPT_FDS_FILE) < 0)
+                return sbx_error_errno(err, ENOMEM, "checkpoint");
+        FILE *f = fopen(path, "we");
+        if (!f)
+                return sbx_error_errno(err, errno, "create %s", path);
+        fprintf(f, "log %lu msg %lu\n", (unsigned long)log.st_ino, (unsigned long)msg.st_ino);
+        if (fclose(f) != 0)
+                return sbx_error_errno(err, errno, "write %s", path);
+        return 0;
+}
+
 /* Full: dump the tree from the init into a temp dir of the store (".tmp-"
  * names are removed by the next snapshot if this one is interrupted). */
 static int dump(struct sv *s, struct ckpt *c, struct sbx_snapshot_store *st, sbx_error **err)
@@ -123,8 +144,20 @@ static int dump(struct sv *s, struct ckpt *c, struct sbx_snapshot_store *st, sbx
                 .images_dir = c->images,
                 .freezer = s->sb->cgroup,
                 .leave_running = true,
+                /* Frozen already (v2): CRIU leaves it frozen, and the
+                 * files are copied before the thaw, for one cut. */
+                .keep_frozen = c->frozen,
         };
-        return sbx_criu_dump(&o, err);
+        int r = sbx_criu_dump(&o, err);
+        if (r >= 0)
+                r = save_fds(s, c, err);
+        if (r >= 0 && !s->spec->filesystem.rootfs) {
+                sbx_autofree char *root = NULL;
+                if (asprintf(&root, "%s/root", c->images) < 0)
+                        return sbx_error_errno(err, ENOMEM, "checkpoint");
+                r = sbx_snapshot_root_save(s->init_pid, root, err);
+        }
+        return r;
 }
 
 static int take(struct sv *s, struct ckpt *c, sbx_error **err)
@@ -135,7 +168,9 @@ static int take(struct sv *s, struct ckpt *c, sbx_error **err)
         int r = sbx_snapshot_store_open(c->data_dir, s->sb->id, &st, err);
 
         if (r >= 0)
-                r = c->fs_only ? freeze(s, c, err) : dump(s, c, st, err);
+                r = freeze(s, c, err);
+        if (r >= 0 && !c->fs_only)
+                r = dump(s, c, st, err);
         if (r < 0)
                 return r;
         struct sbx_snapshot_params p = {

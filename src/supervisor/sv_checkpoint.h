@@ -21,4 +21,14 @@ struct sv;
  * (returns 1, as a deferred reply), returns < 0 with err on failure. */
 int sv_checkpoint_control(struct sv *s, int fd, void *req, sbx_error **err);
 
+/* A full snapshot's criu/ dir also holds SV_CKPT_FDS_FILE ("log INODE msg
+ * INODE": the pipes of the sandbox to its supervisor, which a restore
+ * replaces with new ones) and, for `rootfs: host`, root/: the skeleton of
+ * the root mount (sbx_snapshot_root_save). */
+#define SV_CKPT_FDS_FILE "sandbox-fds"
+
+/* {"op": "restore", "images": DIR}: start the stopped sandbox from the CRIU
+ * images in DIR (sv_restore.c). Returns 0 (the caller replies) or < 0. */
+int sv_restore_control(struct sv *s, int fd, void *req, sbx_error **err);
+
 #endif

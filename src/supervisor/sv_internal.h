@@ -111,6 +111,10 @@ void sv_reply_pending(struct sv *s, const sbx_error *e);
 
 /* sv_sandbox.c */
 int sv_start(struct sv *s, sbx_error **err);
+/* Start by restoring (sv_checkpoint.c): `restore` gets the cgroup and the
+ * scratch dir ready and sets init_pid, pidfd, msg_fd and log_fd. */
+typedef int (*sv_restore_fn)(struct sv *s, const char *scratch, void *arg, sbx_error **err);
+int sv_start_restored(struct sv *s, sv_restore_fn restore, void *arg, sbx_error **err);
 void sv_on_init_exit(struct sv *s);
 void sv_on_log(struct sv *s);
 void sv_on_grace(struct sv *s);

@@ -204,6 +204,8 @@ static int dispatch(struct sv *s, int fd, json_t *req, sbx_error **err)
                 return sv_watch_control(s, fd, req, err);
         if (strcmp(op, "checkpoint") == 0)
                 return sv_checkpoint_control(s, fd, req, err);
+        if (strcmp(op, "restore") == 0)
+                return sv_restore_control(s, fd, req, err);
         return sbx_error_set(err, EOPNOTSUPP, "unknown control request '%s'", op);
 }
 

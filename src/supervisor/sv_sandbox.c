@@ -164,6 +164,23 @@ static void clear_report(struct sv *s)
         s->stopping = false;
 }
 
+/* Init runs (s->init_pid, pidfd, msg_fd, log_fd set): watch it, arm the
+ * timeout, record it. */
+static void started(struct sv *s)
+{
+        sv_watch(s, s->pidfd, SV_SRC_PIDFD);
+        sv_watch(s, s->log_fd, SV_SRC_LOG);
+        if (s->spec->limits.timeout_ms)
+                sv_timer_arm(s->timeout_tfd, s->spec->limits.timeout_ms, 0);
+        s->sb->status = SBX_STATUS_RUNNING;
+        s->sb->init_pid = s->init_pid;
+        sbx_pid_start_time(s->init_pid, &s->sb->init_start, NULL);
+        free(s->sb->reason);
+        s->sb->reason = NULL;
+        sv_save(s);
+        sv_event(s, "started", json_pack("{s:i}", "init_pid", (int)s->init_pid));
+}
+
 int sv_start(struct sv *s, sbx_error **err)
 {
         struct sbx_strv env = { 0 };
@@ -179,6 +196,9 @@ int sv_start(struct sv *s, sbx_error **err)
                         .workspace = s->sb->workspace,
                         .scratch_dir = scratch,
                         .namespaces = sbx_ns_for_spec(s->spec),
+                        /* Long-lived: pid 1 becomes sandboxctl-init, which
+                         * CRIU can checkpoint. */
+                        .init_exe = sbx_init_exe(),
                 };
                 clear_report(s);
                 r = spawn_init(s, &ctx, err);
@@ -186,17 +206,24 @@ int sv_start(struct sv *s, sbx_error **err)
         sbx_strv_clear(&env);
         if (r < 0)
                 return r;
-        sv_watch(s, s->pidfd, SV_SRC_PIDFD);
-        sv_watch(s, s->log_fd, SV_SRC_LOG);
-        if (s->spec->limits.timeout_ms)
-                sv_timer_arm(s->timeout_tfd, s->spec->limits.timeout_ms, 0);
-        s->sb->status = SBX_STATUS_RUNNING;
-        s->sb->init_pid = s->init_pid;
-        sbx_pid_start_time(s->init_pid, &s->sb->init_start, NULL);
-        free(s->sb->reason);
-        s->sb->reason = NULL;
-        sv_save(s);
-        sv_event(s, "started", json_pack("{s:i}", "init_pid", (int)s->init_pid));
+        started(s);
+        return 0;
+}
+
+int sv_start_restored(struct sv *s, sv_restore_fn restore, void *arg, sbx_error **err)
+{
+        struct sbx_strv env = { 0 };
+        sbx_autofree char *scratch = NULL;
+        int r = prepare(s, &env, &scratch, err);
+
+        sbx_strv_clear(&env);
+        if (r < 0)
+                return r;
+        clear_report(s);
+        r = restore(s, scratch, arg, err);
+        if (r < 0)
+                return r;
+        started(s);
         return 0;
 }
 

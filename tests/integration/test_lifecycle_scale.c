@@ -107,6 +107,25 @@ static void set_sleep_arg(void)
 
 /* Host processes of these tests: a supervisor or init (their command line
  * names the state dir) or the sandboxes' `sleep sleep_arg`. */
+/* A sandbox's pid 1 runs sandboxctl-init (no state dir in its command
+ * line): ours when it is in this binary's cgroup parent. */
+static bool is_our_init(const char *pid, const char *cmdline)
+{
+        char path[300], line[512], parent[64];
+        bool ours = false;
+
+        if (strncmp(cmdline, "sandboxctl-init ", 16) != 0)
+                return false;
+        snprintf(parent, sizeof(parent), "/sandboxctl-lc-%d/", (int)getpid());
+        snprintf(path, sizeof(path), "/proc/%s/cgroup", pid);
+        FILE *f = fopen(path, "re");
+        while (f && !ours && fgets(line, sizeof(line), f))
+                ours = strstr(line, parent) != NULL;
+        if (f)
+                fclose(f);
+        return ours;
+}
+
 static int our_processes(void)
 {
         DIR *d = opendir("/proc");
@@ -130,7 +149,8 @@ static int our_processes(void)
                 for (size_t i = 0; i + 1 < len; i++)
                         if (buf[i] == '\0')
                                 buf[i] = ' ';
-                if (len && (strstr(buf, lc_state_dir()) || strcmp(buf, sleep_cmd) == 0) &&
+                if (len && (strstr(buf, lc_state_dir()) || strcmp(buf, sleep_cmd) == 0 ||
+                            is_our_init(de->d_name, buf)) &&
                     lc_pid_alive(atoi(de->d_name)))
                         n++;
         }
