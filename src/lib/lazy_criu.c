@@ -13,6 +13,7 @@
         F(criu_local_set_service_binary, (criu_opts * o, const char *p), (o, p))               \
         F(criu_local_set_log_file, (criu_opts * o, const char *p), (o, p))                     \
         V(criu_local_set_images_dir_fd, (criu_opts * o, int fd), (o, fd))                      \
+        V(criu_local_set_work_dir_fd, (criu_opts * o, int fd), (o, fd))                        \
         V(criu_local_set_log_level, (criu_opts * o, int level), (o, level))                    \
         V(criu_local_set_manage_cgroups, (criu_opts * o, bool v), (o, v))                      \
         F(criu_local_set_network_lock, (criu_opts * o, enum criu_network_lock_method m), (o, m)) \
@@ -26,6 +27,7 @@
         F(criu_local_set_freeze_cgroup, (criu_opts * o, const char *name), (o, name))          \
         F(criu_local_set_root, (criu_opts * o, const char *root), (o, root))                   \
         F(criu_local_add_cg_root, (criu_opts * o, const char *c, const char *p), (o, c, p))    \
+        F(criu_local_add_inherit_fd, (criu_opts * o, int fd, const char *key), (o, fd, key))   \
         F(criu_local_dump, (criu_opts * o), (o))                                               \
         F(criu_local_restore_child, (criu_opts * o), (o))
 

@@ -18,6 +18,7 @@ void sbx_lazy_criu_local_free_opts(criu_opts *opts);
 int sbx_lazy_criu_local_set_service_binary(criu_opts *opts, const char *path);
 int sbx_lazy_criu_local_set_log_file(criu_opts *opts, const char *log_file);
 void sbx_lazy_criu_local_set_images_dir_fd(criu_opts *opts, int fd);
+void sbx_lazy_criu_local_set_work_dir_fd(criu_opts *opts, int fd);
 void sbx_lazy_criu_local_set_log_level(criu_opts *opts, int log_level);
 void sbx_lazy_criu_local_set_manage_cgroups(criu_opts *opts, bool manage);
 int sbx_lazy_criu_local_set_network_lock(criu_opts *opts, enum criu_network_lock_method method);
@@ -31,6 +32,7 @@ void sbx_lazy_criu_local_set_file_locks(criu_opts *opts, bool file_locks);
 int sbx_lazy_criu_local_set_freeze_cgroup(criu_opts *opts, const char *name);
 int sbx_lazy_criu_local_set_root(criu_opts *opts, const char *root);
 int sbx_lazy_criu_local_add_cg_root(criu_opts *opts, const char *ctrl, const char *path);
+int sbx_lazy_criu_local_add_inherit_fd(criu_opts *opts, int fd, const char *key);
 int sbx_lazy_criu_local_dump(criu_opts *opts);
 int sbx_lazy_criu_local_restore_child(criu_opts *opts);
 
@@ -39,6 +41,7 @@ int sbx_lazy_criu_local_restore_child(criu_opts *opts);
 #define criu_local_set_service_binary sbx_lazy_criu_local_set_service_binary
 #define criu_local_set_log_file sbx_lazy_criu_local_set_log_file
 #define criu_local_set_images_dir_fd sbx_lazy_criu_local_set_images_dir_fd
+#define criu_local_set_work_dir_fd sbx_lazy_criu_local_set_work_dir_fd
 #define criu_local_set_log_level sbx_lazy_criu_local_set_log_level
 #define criu_local_set_manage_cgroups sbx_lazy_criu_local_set_manage_cgroups
 #define criu_local_set_network_lock sbx_lazy_criu_local_set_network_lock
@@ -52,6 +55,7 @@ int sbx_lazy_criu_local_restore_child(criu_opts *opts);
 #define criu_local_set_freeze_cgroup sbx_lazy_criu_local_set_freeze_cgroup
 #define criu_local_set_root sbx_lazy_criu_local_set_root
 #define criu_local_add_cg_root sbx_lazy_criu_local_add_cg_root
+#define criu_local_add_inherit_fd sbx_lazy_criu_local_add_inherit_fd
 #define criu_local_dump sbx_lazy_criu_local_dump
 #define criu_local_restore_child sbx_lazy_criu_local_restore_child
 

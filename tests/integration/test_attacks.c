@@ -185,7 +185,7 @@ Test(attacks, memory_hog_is_killed_at_the_limit)
 {
         struct run_result r;
         /* medium: memory 128M, no swap */
-        cr_assert_eq(rt_run_sh(&r, "exec ./attack memhog 1024", "--workspace", rt_workspace(),
+        cr_assert_eq(rt_run_sh(&r, "exec ./attack memhog 400", "--workspace", rt_workspace(),
                                NULL), 0);
         cr_expect_eq(r.exit_code, 128 + SIGKILL, "stderr: %s", r.err);
         cr_expect_str_empty(r.out);
