@@ -715,11 +715,13 @@ int sbx_cgroup_parent_remove_if_empty(const char *parent, sbx_error **err)
         return r < 0 ? sbx_error_prefix(err, r, "remove cgroup parent") : 0;
 }
 
-int sbx_cgroup_remove_stale(const char *parent, const char *id, sbx_error **err)
+/* Opens parent/id if it exists: 1 with *ret set, 0 when there is none. */
+static int open_existing(const char *parent, const char *id, struct sbx_cgroup **ret,
+                         sbx_error **err)
 {
-        struct sbx_cgroup *cg = NULL;
         sbx_error *e = NULL;
-        int r = sbx_cgroup_open(parent, id, &cg, &e);
+        int r = sbx_cgroup_open(parent, id, ret, &e);
+
         if (r == -ENOENT) {
                 sbx_error_free(e);
                 return 0;
@@ -731,6 +733,15 @@ int sbx_cgroup_remove_stale(const char *parent, const char *id, sbx_error **err)
                         sbx_error_free(e);
                 return r;
         }
+        return 1;
+}
+
+int sbx_cgroup_remove_stale(const char *parent, const char *id, sbx_error **err)
+{
+        struct sbx_cgroup *cg = NULL;
+        int r = open_existing(parent, id, &cg, err);
+        if (r <= 0)
+                return r;
         r = sbx_cgroup_destroy(cg, err);
         sbx_cgroup_free(cg);
         return r < 0 ? r : 1;
@@ -762,19 +773,9 @@ static bool cgroup_populated(const struct sbx_cgroup *cg)
 int sbx_cgroup_collect(const char *parent, const char *id, bool kill, sbx_error **err)
 {
         struct sbx_cgroup *cg = NULL;
-        sbx_error *e = NULL;
-        int r = sbx_cgroup_open(parent, id, &cg, &e);
-        if (r == -ENOENT) {
-                sbx_error_free(e);
-                return 0;
-        }
-        if (r < 0) {
-                if (err && !*err)
-                        *err = e;
-                else
-                        sbx_error_free(e);
+        int r = open_existing(parent, id, &cg, err);
+        if (r <= 0)
                 return r;
-        }
         if (!kill && cgroup_populated(cg))
                 r = sbx_error_set(err, EBUSY, "cgroup %s has processes", cg->place.display);
         else if (kill)

@@ -16,7 +16,6 @@
 #define SV_MAX_PENDING 32
 #define SV_MAX_CONNS 16
 #define SV_REQUEST_MS 2000 /* a client has this long to send its request */
-#define SV_DEFAULT_STOP_MS 10000
 #define SV_RESTART_BASE_MS 100
 #define SV_RESTART_CAP_MS 30000
 #define SV_SAMPLE_MS 5000

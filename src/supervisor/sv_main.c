@@ -422,12 +422,6 @@ static int load(struct sv *s, const char *id, sbx_error **err)
                                     &s->spec, err);
         if (r < 0)
                 return sbx_error_prefix(err, r, "load the spec of %s", id);
-        /* state.json's "limits" win: specs stored without them (run --watch
-         * strips them) still get theirs. */
-        s->spec->limits.memory = s->sb->limit_memory;
-        s->spec->limits.pids = s->sb->limit_pids;
-        s->spec->limits.cpu = s->sb->limit_cpu;
-        s->spec->limits.timeout_ms = s->sb->limit_timeout_ms;
         s->dir = sbx_registry_path(s->state_dir, id, NULL);
         s->log_path = sbx_registry_path(s->state_dir, id, "logs");
         if (!s->dir || !s->log_path)
