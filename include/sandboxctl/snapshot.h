@@ -88,6 +88,9 @@ struct sbx_snapshot_store; /* opaque */
 int sbx_snapshot_store_open(const char *data_dir, const char *id,
                             struct sbx_snapshot_store **ret, sbx_error **err);
 void sbx_snapshot_store_free(struct sbx_snapshot_store *store);
+/* Remove every snapshot of sandbox `id`: the whole `<data-dir>/<id>/`.
+ * 0 when there is none. */
+int sbx_snapshot_store_delete(const char *data_dir, const char *id, sbx_error **err);
 static inline void sbx_snapshot_store_freep(struct sbx_snapshot_store **p)
 {
         sbx_snapshot_store_free(*p);

@@ -47,13 +47,18 @@ enum {
         { "data-dir", required_argument, NULL, OPT_DATA_DIR },           \
         { "help", no_argument, NULL, 'h' }
 
-static const char *data_dir(const struct ck_opts *o)
+const char *cli_data_dir(const char *opt)
 {
         const char *env = getenv(CLI_DATA_DIR_ENV);
 
-        if (o->data_dir && *o->data_dir)
-                return o->data_dir;
+        if (opt && *opt)
+                return opt;
         return env && *env ? env : CLI_DATA_DIR_DEFAULT;
+}
+
+static const char *data_dir(const struct ck_opts *o)
+{
+        return cli_data_dir(o->data_dir);
 }
 
 static int take_option(struct ck_opts *o, int c)

@@ -10,6 +10,8 @@
 #define CLI_DATA_DIR_DEFAULT "/var/lib/sandboxctl"
 #define CLI_DATA_DIR_ENV "SANDBOXCTL_DATA_DIR"
 
+/* The data dir: OPT (--data-dir) if set, else $SANDBOXCTL_DATA_DIR, else the default. */
+const char *cli_data_dir(const char *opt);
 int cli_checkpoint(int argc, char **argv);
 int cli_restore(int argc, char **argv);
 int cli_rollback(int argc, char **argv);

@@ -9,9 +9,11 @@
 
 #include <jansson.h>
 
+#include "cli_checkpoint.h"
 #include "cli_sandbox.h"
 #include "sandboxctl/cgroup.h"
 #include "sandboxctl/events.h"
+#include "sandboxctl/snapshot.h"
 #include "sandboxctl/units.h"
 #include "sandboxctl/util.h"
 
@@ -24,19 +26,21 @@ struct id_command {
         const char *summary;
         const char *options;  /* extra help lines */
         const char *state_dir;
+        const char *data_dir; /* --data-dir (destroy) */
         const char *ref;
         const char *time;     /* --time */
         const char *signal;   /* --signal */
         bool keep_data, json;
 };
 
-enum { OPT_STATE_DIR = 256, OPT_TIME, OPT_SIGNAL, OPT_KEEP_DATA, OPT_JSON };
+enum { OPT_STATE_DIR = 256, OPT_TIME, OPT_SIGNAL, OPT_KEEP_DATA, OPT_DATA_DIR, OPT_JSON };
 
 static const struct option id_longopts[] = {
         { "state-dir", required_argument, NULL, OPT_STATE_DIR },
         { "time", required_argument, NULL, OPT_TIME },
         { "signal", required_argument, NULL, OPT_SIGNAL },
         { "keep-data", no_argument, NULL, OPT_KEEP_DATA },
+        { "data-dir", required_argument, NULL, OPT_DATA_DIR },
         { "json", no_argument, NULL, OPT_JSON },
         { "help", no_argument, NULL, 'h' },
         { 0 },
@@ -60,7 +64,8 @@ static void id_usage(const struct id_command *c)
 static bool option_allowed(const char *allowed, int c)
 {
         return (c == OPT_TIME && strchr(allowed, 't')) || (c == OPT_SIGNAL && strchr(allowed, 's')) ||
-               (c == OPT_KEEP_DATA && strchr(allowed, 'k')) || c == OPT_JSON ||
+               ((c == OPT_KEEP_DATA || c == OPT_DATA_DIR) && strchr(allowed, 'k')) ||
+               c == OPT_JSON ||
                c == OPT_STATE_DIR;
 }
 
@@ -84,6 +89,7 @@ static int parse_id_command(int argc, char **argv, const char *allowed, struct i
                 case OPT_TIME: c->time = optarg; break;
                 case OPT_SIGNAL: c->signal = optarg; break;
                 case OPT_KEEP_DATA: c->keep_data = true; break;
+                case OPT_DATA_DIR: c->data_dir = optarg; break;
                 case OPT_JSON: c->json = true; break;
                 default: break;
                 }
@@ -274,15 +280,27 @@ static int destroy_orphan(const char *state_dir, const struct sbx_sandbox *sb)
         return CLI_EXIT_OK;
 }
 
+/* The sandbox's snapshots go with it, unless --keep-data. */
+static int delete_data(const struct id_command *c, const char *id)
+{
+        sbx_autoerror e = NULL;
+
+        if (sbx_snapshot_store_delete(cli_data_dir(c->data_dir), id, &e) < 0)
+                return cli_fail(e, "destroy");
+        return CLI_EXIT_OK;
+}
+
 int cli_destroy(int argc, char **argv)
 {
         struct id_command c = {
                 .name = "destroy", .usage = "[--time N] [--keep-data] ID",
                 .summary = "Stop a sandbox and remove it: its cgroup, its state and its\n"
-                           "writable data (unless --keep-data).",
+                           "snapshots (unless --keep-data).",
                 .options = "      --time N         grace period of the stop (default\n"
                            "                       lifecycle.stop_timeout, 10s)\n"
-                           "      --keep-data      keep the persistent data directory\n",
+                           "      --keep-data      keep its snapshots (<data-dir>/ID)\n"
+                           "      --data-dir DIR   where its snapshots are (default\n"
+                           "                       $SANDBOXCTL_DATA_DIR or /var/lib/sandboxctl)\n",
         };
         __attribute__((cleanup(sbx_sandbox_freep))) struct sbx_sandbox *sb = NULL;
         uint64_t grace;
@@ -299,10 +317,11 @@ int cli_destroy(int argc, char **argv)
                 r = destroy_orphan(state_dir, sb);
                 if (r == CLI_EXIT_OK && !c.json)
                         printf("%s\n", sb->id);
-                return r;
+        } else {
+                json_t *req = stop_request(&c, "destroy", grace);
+                if (req)
+                        json_object_set_new(req, "keep_data", json_boolean(c.keep_data));
+                r = request(&c, req, c.time ? (int)grace + EXTRA_WAIT_MS : -1);
         }
-        json_t *req = stop_request(&c, "destroy", grace);
-        if (req)
-                json_object_set_new(req, "keep_data", json_boolean(c.keep_data));
-        return request(&c, req, c.time ? (int)grace + EXTRA_WAIT_MS : -1);
+        return r == CLI_EXIT_OK && !c.keep_data ? delete_data(&c, sb->id) : r;
 }

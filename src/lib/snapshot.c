@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "run-internal.h"
+#include "sandboxctl/runtime.h"
 #include "sandboxctl/snapshot.h"
 #include "sandboxctl/util.h"
 #include "snapshot_internal.h"
@@ -968,4 +970,17 @@ int sbx_snapshot_restore_fs(struct sbx_snapshot_store *store, uint32_t version, 
         snprintf(tmp, sizeof(tmp), ".%.200s.sbx-restore-%d", base, (int)getpid());
         r = swap_in(src, parent_fd, tmp, base, err);
         return r < 0 ? sbx_error_prefix(err, r, "restore snapshot %u into %s", version, target) : 0;
+}
+
+int sbx_snapshot_store_delete(const char *data_dir, const char *id, sbx_error **err)
+{
+        if (!sbx_sandbox_id_valid(id))
+                return sbx_error_set(err, EINVAL, "snapshots: invalid sandbox id '%s'", id);
+        sbx_autoclose int dfd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return errno == ENOENT ? 0 : sbx_error_errno(err, errno, "open %s", data_dir);
+        if (faccessat(dfd, id, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : sbx_error_errno(err, errno, "%s/%s", data_dir, id);
+        int r = sbx_remove_tree_at(dfd, id, err);
+        return r < 0 ? sbx_error_prefix(err, r, "remove the snapshots in %s/%s", data_dir, id) : 0;
 }

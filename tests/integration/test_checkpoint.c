@@ -433,6 +433,39 @@ Test(checkpoint, killed_during_a_checkpoint_leaves_no_half_version)
         free(id);
 }
 
+/* destroy takes the sandbox's snapshots with it; --keep-data keeps them. */
+Test(checkpoint, destroy_removes_snapshots_unless_keep_data)
+{
+        struct run_result r;
+        char store[256];
+        put("x", "x\n");
+        char *gone = create_sleeper("ck-gone", NULL);
+        char *kept = create_sleeper("ck-kept", NULL);
+
+        lc_sbx(&r, "checkpoint", "--fs-only", "--leave-running", "ck-gone", NULL);
+        sbx_ok("checkpoint ck-gone", &r);
+        lc_sbx(&r, "checkpoint", "--fs-only", "--leave-running", "ck-kept", NULL);
+        sbx_ok("checkpoint ck-kept", &r);
+
+        snprintf(store, sizeof(store), "%s/%s", data_dir, gone);
+        cr_assert(exists(store), "%s", store);
+        lc_sbx(&r, "destroy", "--time", "0", "ck-gone", NULL);
+        sbx_ok("destroy", &r);
+        cr_expect_not(exists(store), "%s is still there after destroy", store);
+
+        snprintf(store, sizeof(store), "%s/%s/snapshots/1/manifest.json", data_dir, kept);
+        lc_sbx(&r, "destroy", "--time", "0", "--keep-data", "ck-kept", NULL);
+        sbx_ok("destroy --keep-data", &r);
+        cr_expect(exists(store), "%s is gone after destroy --keep-data", store);
+        /* The unknown sandbox is refused before anything is removed. */
+        cr_expect_eq(lc_sbx(&r, "destroy", "--data-dir", data_dir, "ck-gone", NULL), 3, "%s",
+                     r.err);
+        sbx_test_result_free(&r);
+        cr_expect(exists(store));
+        free(gone);
+        free(kept);
+}
+
 Test(checkpoint, usage_and_help)
 {
         struct run_result r;
