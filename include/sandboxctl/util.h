@@ -49,4 +49,8 @@ static inline void sbx_closep(int *fd)
 
 #define SBX_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* read_fd.c: the rest of fd, NUL-terminated, in *ret (malloc'd), its length
+ * in *ret_len (may be NULL). -EFBIG past max bytes, else -errno. */
+int sbx_read_fd(int fd, size_t max, char **ret, size_t *ret_len);
+
 #endif

@@ -75,30 +75,9 @@ int sbx_cg_read_file(const char *dir, const char *file, char **ret, sbx_error **
         sbx_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return sbx_error_errno(err, errno, "open %s", path);
-        size_t cap = 4096, len = 0;
-        sbx_autofree char *buf = malloc(cap);
-        while (buf) {
-                ssize_t n = read(fd, buf + len, cap - len - 1);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return sbx_error_errno(err, errno, "read %s", path);
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-                if (len + 1 == cap) {
-                        char *bigger = realloc(buf, cap * 2);
-                        if (!bigger)
-                                break;
-                        buf = bigger;
-                        cap *= 2;
-                }
-        }
-        if (!buf || len + 1 == cap)
-                return sbx_error_errno(err, ENOMEM, "read %s", path);
-        buf[len] = '\0';
-        *ret = sbx_steal_ptr(buf);
-        return 0;
+        /* a cgroup file is a few KiB at most (cgroup.procs: one line a task) */
+        int r = sbx_read_fd(fd, 64 << 20, ret, NULL);
+        return r < 0 ? sbx_error_errno(err, -r, "read %s", path) : 0;
 }
 
 int sbx_cg_read_u64(const char *dir, const char *file, uint64_t *ret, sbx_error **err)

@@ -120,36 +120,6 @@ int sbx_gitignore_set(struct sbx_gitignore *gi, const char *dir, const char *tex
         return 0;
 }
 
-static int read_text(int fd, char **ret)
-{
-        size_t cap = 4096, len = 0;
-        sbx_autofree char *buf = malloc(cap);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                if (len + 1 == cap) {
-                        if (cap >= GITIGNORE_MAX_BYTES)
-                                return -EFBIG;
-                        char *bigger = realloc(buf, cap * 2);
-                        if (!bigger)
-                                return -ENOMEM;
-                        buf = bigger;
-                        cap *= 2;
-                }
-                ssize_t n = read(fd, buf + len, cap - 1 - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-        }
-        buf[len] = '\0';
-        *ret = sbx_steal_ptr(buf);
-        return 0;
-}
-
 int sbx_gitignore_load(struct sbx_gitignore *gi, const char *root, const char *dir, sbx_error **err)
 {
         sbx_autofree char *rel = sbx_watch_join(dir, ".gitignore");
@@ -162,7 +132,7 @@ int sbx_gitignore_load(struct sbx_gitignore *gi, const char *root, const char *d
         if (fd < 0)
                 return sbx_error_errno(err, errno, "open %s", path);
         sbx_autofree char *text = NULL;
-        int r = read_text(fd, &text);
+        int r = sbx_read_fd(fd, GITIGNORE_MAX_BYTES, &text, NULL);
         if (r < 0)
                 return sbx_error_errno(err, -r, "read %s", path);
         r = sbx_gitignore_set(gi, dir, text, err);

@@ -384,35 +384,6 @@ static int check_liveness(struct sbx_sandbox *sb)
 
 #define STATE_MAX (4 << 20) /* a state.json is a few KiB */
 
-/* The whole file in one buffer: json_loadfd() would read() byte by byte
- * (1500 system calls for one state.json, per sandbox listed). */
-static int read_text(int fd, char **ret, size_t *ret_len)
-{
-        sbx_autofree char *buf = NULL;
-        size_t len = 0, cap = 0;
-
-        for (;;) {
-                if (len == cap) {
-                        char *nb = cap < STATE_MAX ? realloc(buf, cap + 4096) : NULL;
-                        if (!nb)
-                                return cap < STATE_MAX ? -ENOMEM : -EFBIG;
-                        buf = nb;
-                        cap += 4096;
-                }
-                ssize_t n = read(fd, buf + len, cap - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-        }
-        *ret = sbx_steal_ptr(buf);
-        *ret_len = len;
-        return 0;
-}
-
 static int load_state(const char *path, json_t **ret, sbx_error **err)
 {
         sbx_autoclose int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -422,7 +393,9 @@ static int load_state(const char *path, json_t **ret, sbx_error **err)
 
         if (fd < 0)
                 return sbx_error_errno(err, errno, "open %s", path);
-        int r = read_text(fd, &text, &len);
+        /* One buffer: json_loadfd() would read() byte by byte (1500 system
+         * calls for one state.json, per sandbox listed). */
+        int r = sbx_read_fd(fd, STATE_MAX, &text, &len);
         if (r < 0)
                 return sbx_error_errno(err, -r, "read %s", path);
         *ret = json_loadb(text, len, 0, &jerr);
