@@ -71,9 +71,14 @@ static int set_limits(const struct sbx_cgroup *cg, const struct sbx_limits *lim,
 }
 
 /* mkdir dir and the missing directories between the hierarchy's mount point
- * (dir without its last rel_len bytes) and it; the leaf must be new. */
+ * (dir without its last rel_len bytes) and it; the leaf must be new. The
+ * parents are there for every sandbox but the first: try the leaf alone. */
 static int mkdir_chain(const char *dir, size_t rel_len, sbx_error **err)
 {
+        if (mkdir(dir, 0755) == 0)
+                return 0;
+        if (errno != ENOENT)
+                return sbx_error_errno(err, errno, "mkdir %s", dir);
         sbx_autofree char *path = strdup(dir);
         if (!path)
                 return sbx_error_errno(err, ENOMEM, "mkdir %s", dir);
